@@ -1,0 +1,1 @@
+//! seawall-catalog (work in progress).

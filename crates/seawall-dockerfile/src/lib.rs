@@ -1,0 +1,1 @@
+//! seawall-dockerfile (work in progress).

@@ -1,0 +1,1 @@
+//! seawall-event (work in progress).

@@ -1,0 +1,1 @@
+//! seawall-image (work in progress).

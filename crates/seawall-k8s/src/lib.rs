@@ -1,0 +1,1 @@
+//! seawall-k8s (work in progress).

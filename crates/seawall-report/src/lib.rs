@@ -1,0 +1,1 @@
+//! seawall-report (work in progress).

@@ -1,0 +1,1 @@
+//! seawall-rules (work in progress).

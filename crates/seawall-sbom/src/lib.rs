@@ -1,0 +1,1 @@
+//! seawall-sbom (work in progress).

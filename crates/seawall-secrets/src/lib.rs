@@ -1,0 +1,1 @@
+//! seawall-secrets (work in progress).

@@ -1,0 +1,1 @@
+//! seawall-sensor-bpf (work in progress).

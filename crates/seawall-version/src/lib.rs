@@ -1,0 +1,1 @@
+//! seawall-version (work in progress).

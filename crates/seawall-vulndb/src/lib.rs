@@ -1,0 +1,1 @@
+//! seawall-vulndb (work in progress).

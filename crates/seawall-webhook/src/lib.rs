@@ -1,0 +1,1 @@
+//! seawall-webhook (work in progress).

@@ -1,0 +1,8 @@
+//! `seawall fs` (not implemented yet).
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`seawall fs` is not implemented yet")
+}

@@ -1,0 +1,8 @@
+//! `seawall sbom` (not implemented yet).
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`seawall sbom` is not implemented yet")
+}
