@@ -9,4 +9,6 @@ pub mod fs;
 pub mod image;
 pub mod rules;
 pub mod runtime;
+pub mod runtime_replay;
+pub mod runtime_watch;
 pub mod sbom;
