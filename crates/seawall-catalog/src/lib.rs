@@ -1,1 +1,199 @@
-//! seawall-catalog (work in progress).
+//! Package catalogers: turn files of a root filesystem (an image layer, a
+//! merged image, a plain directory) into [`Package`]s.
+//!
+//! The unit of work is one file. The caller (the image side, or
+//! [`scan_dir`]) walks a filesystem, asks every [`Cataloger`] whether it
+//! [`wants`](Cataloger::wants) a file from its path, size and mode alone, reads
+//! only the wanted files and hands their bytes to
+//! [`parse`](Cataloger::parse). Results per file can therefore be cached per
+//! layer (key: layer digest + every cataloger's [`id`](Cataloger::id) and
+//! [`version`](Cataloger::version)) and merged across layers: a path in an
+//! upper layer replaces the lower one, whiteouts delete it. After merging, call
+//! [`finalize`] with the detected [`OsInfo`] to fill in distro-dependent purls,
+//! dedupe and sort.
+//!
+//! Multi-file formats are handled per file: dpkg `status.d/*` entries are each
+//! a file, rpm databases are one file each, and the one cataloger that wants a
+//! second file (python `License-File:`) gets it through
+//! [`parse_with`](Cataloger::parse_with), reading only files it also
+//! [`wants`](Cataloger::wants).
+//!
+//! ```no_run
+//! let (os, pkgs) = seawall_catalog::scan_dir(std::path::Path::new("/srv/rootfs")).unwrap();
+//! println!("{:?}: {} packages", os, pkgs.len());
+//! ```
+
+pub use seawall_types::{Ecosystem, Location, OsInfo, Package};
+
+mod dir;
+mod os;
+mod purl;
+mod util;
+
+pub use dir::{scan_dir, scan_dir_report, DirScan};
+pub use os::{detect_os, parse_os_release, OS_RELEASE_PATHS};
+pub use purl::{finalize, os_purl};
+
+/// Largest file any cataloger asks for (binaries, jars, rpm databases).
+/// Everything a cataloger parses is held in memory once, so this bounds memory.
+pub const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
+
+/// Metadata of a file in the final (or a layer's) filesystem. Paths are
+/// relative to the root, no leading '/'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMeta<'a> {
+    pub path: &'a str,
+    pub size: u64,
+    /// `st_mode`: permission and file type bits (`0o100755` for an executable
+    /// regular file). Callers that only know permissions may pass them with
+    /// [`S_IFREG`] or'ed in.
+    pub mode: u32,
+}
+
+/// `st_mode` file type mask and regular-file type.
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFREG: u32 = 0o100000;
+
+impl FileMeta<'_> {
+    /// Regular file (or a mode without type bits, treated as regular).
+    pub fn is_regular(&self) -> bool {
+        let t = self.mode & S_IFMT;
+        t == S_IFREG || t == 0
+    }
+    /// Regular file with any execute bit.
+    pub fn is_executable(&self) -> bool {
+        self.is_regular() && self.mode & 0o111 != 0
+    }
+    /// Last path component.
+    pub fn file_name(&self) -> &str {
+        file_name(self.path)
+    }
+}
+
+/// Last component of a '/'-separated path.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A cataloger failed on one file. The message names the file and the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The file's contents are not what the format requires.
+    #[error("{path}: {msg}")]
+    Parse { path: String, msg: String },
+    /// Reading a file (or walking a directory) failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CatalogError {
+    pub fn parse(path: &str, msg: impl Into<String>) -> Self {
+        CatalogError::Parse {
+            path: path.to_string(),
+            msg: msg.into(),
+        }
+    }
+    /// The file the error is about.
+    pub fn path(&self) -> &str {
+        match self {
+            CatalogError::Parse { path, .. } | CatalogError::Io { path, .. } => path,
+        }
+    }
+}
+
+/// Reads another file of the same filesystem by root-relative path.
+pub type ReadFn<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
+
+/// One package format.
+pub trait Cataloger: Send + Sync {
+    /// Stable id: `dpkg`, `apk`, `rpm`, `python`, `npm`, `cargo`, `gobinary`...
+    fn id(&self) -> &'static str;
+    /// Bumped whenever output for the same input changes: part of the image
+    /// layer cache key.
+    fn version(&self) -> u32;
+    /// Whether to read this file, decided from path, size and mode only.
+    fn wants(&self, meta: &FileMeta) -> bool;
+    /// Packages found in one wanted file. `path` is root-relative (no leading
+    /// '/'); every returned package has `locations == [Location { layer:
+    /// None, path }]`. An `Err` names the file and the problem; files that
+    /// merely turn out not to be of the format (an executable that is not a Go
+    /// binary) give `Ok(vec![])`.
+    fn parse(&self, path: &str, data: &[u8]) -> Result<Vec<Package>, CatalogError>;
+    /// Like [`parse`](Cataloger::parse), with access to other files of the same
+    /// filesystem (the same layer, or the merged view). `read` only needs to
+    /// serve files this cataloger [`wants`](Cataloger::wants); a `None` is not
+    /// an error. Used by `python` to read `License-File:` texts inside
+    /// `*.dist-info/`. The default ignores `read`.
+    fn parse_with(
+        &self,
+        path: &str,
+        data: &[u8],
+        read: ReadFn<'_>,
+    ) -> Result<Vec<Package>, CatalogError> {
+        let _ = read;
+        self.parse(path, data)
+    }
+}
+
+/// Every built-in cataloger, in a fixed order.
+pub fn builtin() -> Vec<Box<dyn Cataloger>> {
+    vec![]
+}
+
+/// Path helper shared by the catalogers' `wants`: `a/b/c` has parent dir name
+/// `b`.
+pub(crate) fn parent_dir(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[..i],
+        None => "",
+    }
+}
+
+/// Joins a root-relative directory and a relative name, resolving `.` and
+/// `..` lexically and refusing to leave the root.
+pub(crate) fn join_rel(dir: &str, name: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if name.starts_with('/') {
+        Vec::new()
+    } else {
+        dir.split('/').filter(|s| !s.is_empty()).collect()
+    };
+    for c in name.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// A package with the location set to `path`.
+pub(crate) fn new_package(
+    name: impl Into<String>,
+    version: impl Into<String>,
+    ecosystem: Ecosystem,
+    purl: String,
+    path: &str,
+) -> Package {
+    Package {
+        name: name.into(),
+        version: version.into(),
+        ecosystem,
+        purl,
+        arch: None,
+        source_name: None,
+        source_version: None,
+        licenses: Vec::new(),
+        locations: vec![Location {
+            layer: None,
+            path: path.to_string(),
+        }],
+        dev: false,
+    }
+}
