@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 pub use seawall_types::Misconfig;
 
-mod pss;
+pub mod pss;
+pub mod yaml;
 
 pub use pss::{evaluate_pod_spec, PssLevel, PssResult, PssSpec, PssVersion, Violation};
 
