@@ -284,7 +284,12 @@ fn sorted_unique(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-fn viol(check: &'static str, reason: impl Into<String>, detail: String, paths: Vec<String>) -> Violation {
+fn viol(
+    check: &'static str,
+    reason: impl Into<String>,
+    detail: String,
+    paths: Vec<String>,
+) -> Violation {
     Violation {
         check,
         reason: reason.into(),
@@ -332,7 +337,10 @@ const SYSCTLS_V1_29: &[&str] = &[
     "net.ipv4.tcp_keepalive_probes",
 ];
 const SYSCTLS_V1_32: &[&str] = &["net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"];
-const SYSCTLS_V1_37: &[&str] = &["net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"];
+const SYSCTLS_V1_37: &[&str] = &[
+    "net.ipv4.tcp_slow_start_after_idle",
+    "net.ipv4.tcp_notsent_lowat",
+];
 
 fn sysctl_allowed(name: &str, minor: u32) -> bool {
     SYSCTLS_V1_0.contains(&name)
@@ -456,12 +464,18 @@ fn windows_host_process(pod: &Pod<'_>) -> Option<Violation> {
     for c in pod.containers() {
         if truthy(&c.sc()["windowsOptions"]["hostProcess"]) {
             names.push(c.name.to_string());
-            paths.push(format!("{}/securityContext/windowsOptions/hostProcess", c.path));
+            paths.push(format!(
+                "{}/securityContext/windowsOptions/hostProcess",
+                c.path
+            ));
         }
     }
     let pod_set = truthy(&pod.sc()["windowsOptions"]["hostProcess"]);
     if pod_set {
-        paths.insert(0, "spec/securityContext/windowsOptions/hostProcess".to_string());
+        paths.insert(
+            0,
+            "spec/securityContext/windowsOptions/hostProcess".to_string(),
+        );
     }
     if names.is_empty() && !pod_set {
         return None;
@@ -496,7 +510,12 @@ fn host_namespaces(pod: &Pod<'_>) -> Option<Violation> {
     if set.is_empty() {
         return None;
     }
-    Some(viol("hostNamespaces", "host namespaces", set.join(", "), paths))
+    Some(viol(
+        "hostNamespaces",
+        "host namespaces",
+        set.join(", "),
+        paths,
+    ))
 }
 
 fn privileged(pod: &Pod<'_>) -> Option<Violation> {
@@ -623,7 +642,11 @@ fn restricted_volumes(pod: &Pod<'_>) -> Option<Violation> {
             plural("volume", "volumes", names.len()),
             quote_join(&names),
             plural("uses", "use", names.len()),
-            plural("restricted volume type", "restricted volume types", types.len()),
+            plural(
+                "restricted volume type",
+                "restricted volume types",
+                types.len()
+            ),
             quote_join(&types)
         ),
         paths,
@@ -709,7 +732,10 @@ fn app_armor(pod: &Pod<'_>) -> Option<Violation> {
             let val = v.as_str().unwrap_or("");
             if !(val.is_empty() || val == "runtime/default" || val.starts_with("localhost/")) {
                 annots.push(format!("{k}={val:?}"));
-                paths.push(format!("metadata/annotations/{}", k.replace('~', "~0").replace('/', "~1")));
+                paths.push(format!(
+                    "metadata/annotations/{}",
+                    k.replace('~', "~0").replace('/', "~1")
+                ));
             }
         }
     }
@@ -723,7 +749,11 @@ fn app_armor(pod: &Pod<'_>) -> Option<Violation> {
     }
     Some(viol(
         "appArmorProfile",
-        plural("forbidden AppArmor profile", "forbidden AppArmor profiles", values.len()),
+        plural(
+            "forbidden AppArmor profile",
+            "forbidden AppArmor profiles",
+            values.len(),
+        ),
         format!(
             "{} must not set AppArmor profile type to {}",
             setters.join(" and "),
@@ -735,8 +765,10 @@ fn app_armor(pod: &Pod<'_>) -> Option<Violation> {
 
 fn se_linux(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     let type_ok = |t: &str| {
-        matches!(t, "" | "container_t" | "container_init_t" | "container_kvm_t")
-            || (minor >= 31 && t == "container_engine_t")
+        matches!(
+            t,
+            "" | "container_t" | "container_init_t" | "container_kvm_t"
+        ) || (minor >= 31 && t == "container_engine_t")
     };
     let mut bad_types = Vec::new();
     let mut user_set = false;
@@ -822,7 +854,11 @@ fn proc_mount(pod: &Pod<'_>, check: &'static str) -> Option<Violation> {
         let pm = &c.sc()["procMount"];
         if present(pm) && pm.as_str() != Some("Default") {
             names.push(c.name.to_string());
-            types.push(pm.as_str().map(str::to_string).unwrap_or_else(|| pm.to_string()));
+            types.push(
+                pm.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| pm.to_string()),
+            );
             paths.push(format!("{}/securityContext/procMount", c.path));
         }
     }
@@ -851,7 +887,10 @@ fn seccomp_baseline_annotations(pod: &Pod<'_>) -> Option<Violation> {
         for (k, v) in a {
             if (k == pod_key || k.starts_with(ctr_prefix)) && v.as_str() == Some("unconfined") {
                 forbidden.push(format!("{k}=\"unconfined\""));
-                paths.push(format!("metadata/annotations/{}", k.replace('~', "~0").replace('/', "~1")));
+                paths.push(format!(
+                    "metadata/annotations/{}",
+                    k.replace('~', "~0").replace('/', "~1")
+                ));
             }
         }
     }
@@ -960,7 +999,11 @@ fn host_probes(pod: &Pod<'_>) -> Option<Violation> {
             "{} {} {} {}",
             containers_detail(&names),
             plural("uses", "use", names.len()),
-            plural("probe or lifecycle host", "probe or lifecycle hosts", hosts.len()),
+            plural(
+                "probe or lifecycle host",
+                "probe or lifecycle hosts",
+                hosts.len()
+            ),
             quote_join(&hosts)
         ),
         paths,
@@ -973,7 +1016,10 @@ fn allow_privilege_escalation(pod: &Pod<'_>) -> Option<Violation> {
     for c in pod.containers() {
         if c.sc()["allowPrivilegeEscalation"] != Value::Bool(false) {
             names.push(c.name.to_string());
-            paths.push(format!("{}/securityContext/allowPrivilegeEscalation", c.path));
+            paths.push(format!(
+                "{}/securityContext/allowPrivilegeEscalation",
+                c.path
+            ));
         }
     }
     if names.is_empty() {
@@ -1036,7 +1082,12 @@ fn run_as_non_root(pod: &Pod<'_>) -> Option<Violation> {
     if detail.is_empty() {
         return None;
     }
-    Some(viol("runAsNonRoot", "runAsNonRoot != true", detail.join("; "), paths))
+    Some(viol(
+        "runAsNonRoot",
+        "runAsNonRoot != true",
+        detail.join("; "),
+        paths,
+    ))
 }
 
 fn is_zero(v: &Value) -> bool {
@@ -1119,7 +1170,12 @@ fn seccomp_restricted(pod: &Pod<'_>) -> Option<Violation> {
     if detail.is_empty() {
         return None;
     }
-    Some(viol("seccompProfile_restricted", "seccompProfile", detail.join("; "), paths))
+    Some(viol(
+        "seccompProfile_restricted",
+        "seccompProfile",
+        detail.join("; "),
+        paths,
+    ))
 }
 
 fn capabilities_restricted(pod: &Pod<'_>) -> Option<Violation> {
@@ -1183,7 +1239,10 @@ mod tests {
         let s: PssSpec = "restricted:v1.25".parse().unwrap();
         assert_eq!(s.level, PssLevel::Restricted);
         assert_eq!(s.version, PssVersion::V(1, 25));
-        assert_eq!("baseline:latest".parse::<PssSpec>().unwrap().version, PssVersion::Latest);
+        assert_eq!(
+            "baseline:latest".parse::<PssSpec>().unwrap().version,
+            PssVersion::Latest
+        );
         assert!("root".parse::<PssSpec>().is_err());
         assert!("baseline:1.2".parse::<PssSpec>().is_err());
     }
@@ -1200,7 +1259,13 @@ mod tests {
             vec!["privileged (container \"x\" must not set securityContext.privileged=true)"]
         );
         assert!(eval(json!({"containers": [{"name": "x"}]}), "baseline").allowed);
-        assert!(eval(json!({"containers": [{"name": "x", "securityContext": {"privileged": true}}]}), "privileged").allowed);
+        assert!(
+            eval(
+                json!({"containers": [{"name": "x", "securityContext": {"privileged": true}}]}),
+                "privileged"
+            )
+            .allowed
+        );
     }
 
     #[test]

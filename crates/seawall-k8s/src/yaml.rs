@@ -431,7 +431,9 @@ mod tests {
 
     #[test]
     fn malformed_yaml_is_an_error_with_line() {
-        let e = load("bad.yaml", "a: [1, 2\nb: c\n").unwrap_err().to_string();
+        let e = load("bad.yaml", "a: [1, 2\nb: c\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("bad.yaml:"), "{e}");
     }
 }

@@ -15,7 +15,9 @@ fn check_prefix(file_stem: &str) -> String {
 
 #[test]
 fn psa_fixtures_all_levels_all_versions() {
-    let Some(dir) = seawall_testutil::shared_path("psa_fixtures_all_levels_all_versions", "testdata/psa") else {
+    let Some(dir) =
+        seawall_testutil::shared_path("psa_fixtures_all_levels_all_versions", "testdata/psa")
+    else {
         return;
     };
     let mut total = 0usize;
@@ -60,7 +62,10 @@ fn check_one(path: &Path, spec: &PssSpec, expect_reject: bool) -> Option<String>
     let stem = path.file_stem()?.to_str()?;
     if expect_reject {
         if r.allowed {
-            return Some(format!("{} [{spec}]: accepted, expected rejection", path.display()));
+            return Some(format!(
+                "{} [{spec}]: accepted, expected rejection",
+                path.display()
+            ));
         }
         let want = check_prefix(stem);
         // A restricted check that replaces a baseline one (restrictedVolumes
