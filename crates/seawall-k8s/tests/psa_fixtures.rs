@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use seawall_k8s::yaml;
-use seawall_k8s::{evaluate_pod_spec, PssSpec};
+use seawall_k8s::{check_str, evaluate_pod_spec, Options, PssSpec};
 
 fn check_prefix(file_stem: &str) -> String {
     file_stem
@@ -60,6 +60,30 @@ fn check_one(path: &Path, spec: &PssSpec, expect_reject: bool) -> Option<String>
     let doc = docs.first()?;
     let r = evaluate_pod_spec(&doc.value["metadata"], &doc.value["spec"], spec);
     let stem = path.file_stem()?.to_str()?;
+    // The same pod as a Deployment's template, through the manifest path
+    // (JSON text this time): same decision.
+    let deployment = serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": stem},
+        "spec": {"template": {"metadata": doc.value["metadata"], "spec": doc.value["spec"]}},
+    });
+    let opts = Options {
+        pss: Some(*spec),
+        ..Options::default()
+    };
+    match check_str("deploy.json", &deployment.to_string(), &opts) {
+        Ok(ms) if ms.is_empty() == r.allowed => {}
+        Ok(ms) => {
+            return Some(format!(
+                "{} [{spec}] as Deployment: {} findings, pod allowed={}",
+                path.display(),
+                ms.len(),
+                r.allowed
+            ))
+        }
+        Err(e) => return Some(format!("{} as Deployment: {e}", path.display())),
+    }
     if expect_reject {
         if r.allowed {
             return Some(format!(
