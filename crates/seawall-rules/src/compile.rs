@@ -1,0 +1,599 @@
+//! Compile a resolved condition AST into an evaluator tree and evaluate it.
+
+use std::collections::{BTreeSet, HashSet};
+use std::net::IpAddr;
+
+use seawall_event::EventType;
+
+use crate::cond::{Expr, FieldRef, Op, Rhs, Transformer, Value};
+use crate::fields::{self, Ctx, FType, Fid, Field, FieldError, V};
+
+/// A compiled condition.
+#[derive(Debug)]
+pub enum CNode {
+    And(Vec<CNode>),
+    Or(Vec<CNode>),
+    Not(Box<CNode>),
+    Const(bool),
+    /// `evt.type` membership: by dense code, plus names of unknown types.
+    EvtType {
+        codes: Vec<bool>,
+        others: HashSet<String>,
+        negate: bool,
+    },
+    Check(Box<Check>),
+}
+
+#[derive(Debug)]
+pub struct FieldExpr {
+    pub field: Field,
+    pub tr: Vec<Transformer>,
+}
+
+impl FieldExpr {
+    /// Type after transformers.
+    fn out_type(&self) -> FType {
+        let mut t = self.field.ftype;
+        for tr in self.tr.iter().rev() {
+            t = match tr {
+                Transformer::Len => FType::Int,
+                _ => FType::Str,
+            };
+        }
+        t
+    }
+
+    pub fn extract<'a>(&self, ctx: &Ctx<'a>) -> V<'a> {
+        let v = ctx.extract(&self.field.id);
+        if self.tr.is_empty() {
+            return v;
+        }
+        let mut v = v;
+        for tr in self.tr.iter().rev() {
+            v = apply_tr(*tr, v);
+        }
+        v
+    }
+}
+
+fn apply_tr(tr: Transformer, v: V<'_>) -> V<'_> {
+    match v {
+        V::Null => V::Null,
+        V::Any(vs) => V::Any(vs.into_iter().map(|x| apply_tr(tr, x)).collect()),
+        V::Multi(vs) => match tr {
+            Transformer::Len => V::I(vs.len() as i64),
+            _ => V::Multi(vs.into_iter().map(|x| apply_tr(tr, x)).collect()),
+        },
+        other => {
+            let s = match &other {
+                V::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                o => o.render().unwrap_or_default(),
+            };
+            match tr {
+                Transformer::ToLower => V::S(s.to_lowercase().into()),
+                Transformer::ToUpper => V::S(s.to_uppercase().into()),
+                Transformer::Basename => V::S(crate::state::basename(&s).to_string().into()),
+                Transformer::Len => V::I(match &other {
+                    V::Bytes(b) => b.len() as i64,
+                    _ => s.len() as i64,
+                }),
+                Transformer::B64 => match seawall_event::b64_decode(&s) {
+                    Some(b) => V::S(String::from_utf8_lossy(&b).into_owned().into()),
+                    None => V::Null,
+                },
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Operand {
+    None,
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    Ip(IpAddr),
+    Nets(Vec<(IpAddr, u8)>),
+    StrSet(HashSet<String>),
+    IntSet(HashSet<i64>),
+    IpSet(HashSet<IpAddr>),
+    Prefixes(Vec<String>),
+    Regex(regex::Regex),
+    Bytes(Vec<u8>),
+    Field(Box<FieldExpr>),
+}
+
+#[derive(Debug)]
+pub struct Check {
+    pub lhs: FieldExpr,
+    pub op: Op,
+    pub rhs: Operand,
+}
+
+/// Compile error with the byte offset in the (expanded) condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileError {
+    pub off: usize,
+    pub msg: String,
+    /// Set when the error is an unknown field (for skip-if-unknown-filter).
+    pub unknown_field: Option<String>,
+}
+
+fn cerr(off: usize, msg: String) -> CompileError {
+    CompileError {
+        off,
+        msg,
+        unknown_field: None,
+    }
+}
+
+fn field_expr(f: &FieldRef) -> Result<FieldExpr, CompileError> {
+    match fields::resolve(&f.name, f.arg.as_deref()) {
+        Ok(field) => Ok(FieldExpr {
+            field,
+            tr: f.transformers.clone(),
+        }),
+        Err(FieldError::Unknown) => Err(CompileError {
+            off: f.off,
+            msg: format!("filter_check called with nonexistent field {}", f.name),
+            unknown_field: Some(f.name.clone()),
+        }),
+        Err(FieldError::BadArg(m)) => Err(cerr(f.off, m)),
+    }
+}
+
+fn parse_int(v: &Value) -> Result<i64, CompileError> {
+    let t = v.text.trim();
+    let r = if let Some(h) = t.strip_prefix("0x") {
+        i64::from_str_radix(h, 16).ok()
+    } else {
+        t.parse::<i64>()
+            .ok()
+            .or_else(|| t.parse::<u64>().ok().map(|u| u as i64))
+    };
+    r.ok_or_else(|| cerr(v.off, format!("'{}' is not a valid number", v.text)))
+}
+
+fn parse_bool(v: &Value) -> Result<bool, CompileError> {
+    match v.text.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(cerr(v.off, format!("'{}' is not a valid boolean", v.text))),
+    }
+}
+
+fn parse_ip(v: &Value) -> Result<IpAddr, CompileError> {
+    v.text
+        .trim()
+        .parse()
+        .map_err(|_| cerr(v.off, format!("'{}' is not a valid IP address", v.text)))
+}
+
+fn parse_net(v: &Value) -> Result<(IpAddr, u8), CompileError> {
+    let t = v.text.trim();
+    let (ip, bits) = match t.split_once('/') {
+        Some((ip, b)) => (ip, Some(b)),
+        None => (t, None),
+    };
+    let ip: IpAddr = ip
+        .parse()
+        .map_err(|_| cerr(v.off, format!("'{}' is not a valid network", v.text)))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = match bits {
+        Some(b) => b
+            .parse::<u8>()
+            .ok()
+            .filter(|b| *b <= max)
+            .ok_or_else(|| cerr(v.off, format!("'{}' is not a valid network", v.text)))?,
+        None => max,
+    };
+    Ok((ip, bits))
+}
+
+fn in_net(ip: &IpAddr, net: &(IpAddr, u8)) -> bool {
+    match (ip, &net.0) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let bits = u32::from(net.1.min(32));
+            if bits == 0 {
+                return true;
+            }
+            let mask = u32::MAX << (32 - bits);
+            u32::from(*a) & mask == u32::from(*n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let bits = u32::from(net.1.min(128));
+            if bits == 0 {
+                return true;
+            }
+            let mask = u128::MAX << (128 - bits);
+            u128::from(*a) & mask == u128::from(*n) & mask
+        }
+        _ => false,
+    }
+}
+
+fn op_allowed(t: FType, op: Op) -> bool {
+    use Op::*;
+    match t {
+        FType::Str => true,
+        FType::Int => matches!(op, Eq | Ne | Lt | Le | Gt | Ge | In | Intersects | Exists),
+        FType::Bool => matches!(op, Eq | Ne | In | Exists),
+        FType::Ip | FType::Net => matches!(op, Eq | Ne | In | Intersects | Exists),
+        FType::Bytes => matches!(
+            op,
+            Eq | Ne | Contains | BContains | StartsWith | BStartsWith | Exists
+        ),
+    }
+}
+
+/// Compile a fully resolved condition (no macro references left).
+pub fn compile(e: &Expr) -> Result<CNode, CompileError> {
+    compile_depth(e, 0)
+}
+
+fn compile_depth(e: &Expr, depth: usize) -> Result<CNode, CompileError> {
+    if depth > 4096 {
+        return Err(cerr(0, "condition nested too deeply".into()));
+    }
+    Ok(match e {
+        Expr::And(v) => CNode::And(
+            v.iter()
+                .map(|x| compile_depth(x, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or(v) => CNode::Or(
+            v.iter()
+                .map(|x| compile_depth(x, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Not(x) => CNode::Not(Box::new(compile_depth(x, depth + 1)?)),
+        Expr::Const(b) => CNode::Const(*b),
+        Expr::Ident(name, off) => {
+            return Err(cerr(
+                *off,
+                format!("undefined macro '{name}' used in filter"),
+            ))
+        }
+        Expr::Check { field, op, rhs } => compile_check(field, *op, rhs)?,
+    })
+}
+
+fn compile_check(f: &FieldRef, op: Op, rhs: &Rhs) -> Result<CNode, CompileError> {
+    let lhs = field_expr(f)?;
+    // fast path for evt.type
+    if lhs.field.id == Fid::EvtType && lhs.tr.is_empty() {
+        let names: Option<Vec<&str>> = match (op, rhs) {
+            (Op::Eq | Op::Ne, Rhs::Value(v)) => Some(vec![v.text.as_str()]),
+            (Op::In, Rhs::List(l)) => Some(l.iter().map(|v| v.text.as_str()).collect()),
+            _ => None,
+        };
+        if let Some(names) = names {
+            let mut codes = vec![false; EventType::COUNT];
+            let mut others = HashSet::new();
+            for n in names {
+                match EventType::from_name(n).code() {
+                    Some(c) => {
+                        if let Some(slot) = codes.get_mut(c) {
+                            *slot = true;
+                        }
+                    }
+                    None => {
+                        others.insert(n.to_string());
+                    }
+                }
+            }
+            return Ok(CNode::EvtType {
+                codes,
+                others,
+                negate: op == Op::Ne,
+            });
+        }
+    }
+    let t = lhs.out_type();
+    if !op_allowed(t, op) {
+        return Err(cerr(
+            f.off,
+            format!("operator '{}' is not supported on field '{}'", op.name(), f),
+        ));
+    }
+    let values: &[Value] = match rhs {
+        Rhs::List(l) => l,
+        Rhs::Value(v) => std::slice::from_ref(v),
+        _ => &[],
+    };
+    let rhs_c = match (op, rhs) {
+        (Op::Exists, _) => Operand::None,
+        (_, Rhs::None) => {
+            return Err(cerr(
+                f.off,
+                format!("operator '{}' needs a value", op.name()),
+            ))
+        }
+        (_, Rhs::Field(r)) => {
+            if op.is_list() {
+                return Err(cerr(r.off, "list operators need a list".into()));
+            }
+            Operand::Field(Box::new(field_expr(r)?))
+        }
+        (Op::In | Op::Intersects, _) => match t {
+            FType::Str | FType::Bytes => {
+                Operand::StrSet(values.iter().map(|v| v.text.clone()).collect())
+            }
+            FType::Int => Operand::IntSet(values.iter().map(parse_int).collect::<Result<_, _>>()?),
+            FType::Bool => Operand::IntSet(
+                values
+                    .iter()
+                    .map(|v| parse_bool(v).map(i64::from))
+                    .collect::<Result<_, _>>()?,
+            ),
+            FType::Ip => Operand::IpSet(values.iter().map(parse_ip).collect::<Result<_, _>>()?),
+            FType::Net => Operand::Nets(values.iter().map(parse_net).collect::<Result<_, _>>()?),
+        },
+        (Op::Pmatch, _) => Operand::Prefixes(
+            values
+                .iter()
+                .map(|v| {
+                    let t = v.text.trim_end_matches('/');
+                    if t.is_empty() {
+                        "/".to_string()
+                    } else {
+                        t.to_string()
+                    }
+                })
+                .collect(),
+        ),
+        (Op::Regex, Rhs::Value(v)) => {
+            let re = regex::RegexBuilder::new(&format!("^(?:{})$", v.text))
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| cerr(v.off, format!("invalid regex '{}': {e}", v.text)))?;
+            Operand::Regex(re)
+        }
+        (Op::BContains | Op::BStartsWith, Rhs::Value(v)) => Operand::Bytes(
+            crate::flags::parse_hex(&v.text)
+                .ok_or_else(|| cerr(v.off, format!("'{}' is not a valid hex string", v.text)))?,
+        ),
+        (Op::IContains | Op::IGlob, Rhs::Value(v)) => Operand::Str(v.text.to_lowercase()),
+        (_, Rhs::Value(v)) => match t {
+            FType::Str | FType::Bytes => Operand::Str(v.text.clone()),
+            FType::Int => Operand::Int(parse_int(v)?),
+            FType::Bool => Operand::Bool(parse_bool(v)?),
+            FType::Ip => Operand::Ip(parse_ip(v)?),
+            FType::Net => Operand::Nets(vec![parse_net(v)?]),
+        },
+        (_, Rhs::List(_)) => {
+            return Err(cerr(
+                f.off,
+                format!("operator '{}' does not take a list", op.name()),
+            ))
+        }
+    };
+    Ok(CNode::Check(Box::new(Check {
+        lhs,
+        op,
+        rhs: rhs_c,
+    })))
+}
+
+/// Evaluate a compiled condition.
+pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
+    match n {
+        CNode::And(v) => v.iter().all(|x| eval(x, ctx)),
+        CNode::Or(v) => v.iter().any(|x| eval(x, ctx)),
+        CNode::Not(x) => !eval(x, ctx),
+        CNode::Const(b) => *b,
+        CNode::EvtType {
+            codes,
+            others,
+            negate,
+        } => {
+            let t = &ctx.ev.evt_type;
+            let hit = match t.code() {
+                Some(c) => codes.get(c).copied().unwrap_or(false),
+                None => others.contains(t.name()),
+            };
+            hit != *negate
+        }
+        CNode::Check(c) => eval_check(c, ctx),
+    }
+}
+
+fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
+    let v = c.lhs.extract(ctx);
+    if c.op == Op::Exists {
+        return match v {
+            V::Null => false,
+            V::Any(x) => x.iter().any(|y| !matches!(y, V::Null)),
+            V::Multi(x) => !x.is_empty(),
+            _ => true,
+        };
+    }
+    let dynamic;
+    let rhs = match &c.rhs {
+        Operand::Field(fe) => {
+            dynamic = to_operand(fe.extract(ctx), c.lhs.out_type());
+            match &dynamic {
+                Some(o) => o,
+                None => return false,
+            }
+        }
+        o => o,
+    };
+    match v {
+        V::Null => false,
+        V::Any(vs) => vs.iter().any(|x| cmp_one(x, c.op, rhs)),
+        V::Multi(vs) => match c.op {
+            Op::In => !vs.is_empty() && vs.iter().all(|x| cmp_one(x, Op::In, rhs)),
+            Op::Intersects => vs.iter().any(|x| cmp_one(x, Op::In, rhs)),
+            _ => vs.iter().any(|x| cmp_one(x, c.op, rhs)),
+        },
+        one => cmp_one(&one, c.op, rhs),
+    }
+}
+
+fn to_operand(v: V<'_>, t: FType) -> Option<Operand> {
+    let v = match v {
+        V::Any(x) => x.into_iter().find(|y| !matches!(y, V::Null))?,
+        o => o,
+    };
+    Some(match (t, v) {
+        (_, V::Null) => return None,
+        (FType::Int, V::I(i)) => Operand::Int(i),
+        (FType::Bool, V::B(b)) => Operand::Bool(b),
+        (FType::Ip, V::Ip(ip)) => Operand::Ip(ip),
+        (FType::Net, V::Ip(ip)) => Operand::Nets(vec![(ip, if ip.is_ipv4() { 32 } else { 128 })]),
+        (_, o) => Operand::Str(o.render()?),
+    })
+}
+
+fn path_prefix(value: &str, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| {
+        if p == "/" {
+            return value.starts_with('/');
+        }
+        value.starts_with(p.as_str())
+            && (value.len() == p.len() || value.as_bytes().get(p.len()) == Some(&b'/'))
+    })
+}
+
+fn cmp_one(v: &V<'_>, op: Op, rhs: &Operand) -> bool {
+    match v {
+        V::S(s) => cmp_str(s, op, rhs),
+        V::Bytes(b) => match (op, rhs) {
+            (Op::BContains | Op::Contains, Operand::Bytes(n)) => contains_bytes(b, n),
+            (Op::Contains, Operand::Str(n)) => contains_bytes(b, n.as_bytes()),
+            (Op::BStartsWith | Op::StartsWith, Operand::Bytes(n)) => b.starts_with(n),
+            (Op::StartsWith, Operand::Str(n)) => b.starts_with(n.as_bytes()),
+            (Op::Eq, Operand::Str(n)) => b.as_ref() == n.as_bytes(),
+            (Op::Ne, Operand::Str(n)) => b.as_ref() != n.as_bytes(),
+            _ => false,
+        },
+        V::I(i) => match rhs {
+            Operand::Int(r) => cmp_ord(i.cmp(r), op),
+            Operand::IntSet(set) => set.contains(i),
+            Operand::Bool(b) => cmp_ord(i.cmp(&i64::from(*b)), op),
+            Operand::Str(s) => cmp_str(&i.to_string(), op, &Operand::Str(s.clone())),
+            _ => false,
+        },
+        V::B(b) => match rhs {
+            Operand::Bool(r) => cmp_ord(b.cmp(r), op),
+            Operand::IntSet(set) => set.contains(&i64::from(*b)),
+            Operand::Str(s) => cmp_str(
+                if *b { "true" } else { "false" },
+                op,
+                &Operand::Str(s.clone()),
+            ),
+            _ => false,
+        },
+        V::Ip(ip) => match rhs {
+            Operand::Ip(r) => match op {
+                Op::Eq => ip == r,
+                Op::Ne => ip != r,
+                _ => false,
+            },
+            Operand::IpSet(set) => set.contains(ip),
+            Operand::Nets(nets) => {
+                let hit = nets.iter().any(|n| in_net(ip, n));
+                match op {
+                    Op::Ne => !hit,
+                    _ => hit,
+                }
+            }
+            Operand::Str(s) => cmp_str(&ip.to_string(), op, &Operand::Str(s.clone())),
+            _ => false,
+        },
+        V::Null => false,
+        V::Any(vs) | V::Multi(vs) => vs.iter().any(|x| cmp_one(x, op, rhs)),
+    }
+}
+
+fn cmp_ord(o: std::cmp::Ordering, op: Op) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        Op::Eq | Op::In | Op::Intersects => o == Equal,
+        Op::Ne => o != Equal,
+        Op::Lt => o == Less,
+        Op::Le => o != Greater,
+        Op::Gt => o == Greater,
+        Op::Ge => o != Less,
+        _ => false,
+    }
+}
+
+fn contains_bytes(h: &[u8], n: &[u8]) -> bool {
+    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+}
+
+fn cmp_str(s: &str, op: Op, rhs: &Operand) -> bool {
+    match (op, rhs) {
+        (Op::Eq, Operand::Str(r)) => s == r,
+        (Op::Ne, Operand::Str(r)) => s != r,
+        (Op::Lt | Op::Le | Op::Gt | Op::Ge, Operand::Str(r)) => cmp_ord(s.cmp(r.as_str()), op),
+        (Op::Contains, Operand::Str(r)) => s.contains(r.as_str()),
+        (Op::IContains, Operand::Str(r)) => {
+            if s.is_ascii() && r.is_ascii() {
+                ascii_icontains(s.as_bytes(), r.as_bytes())
+            } else {
+                s.to_lowercase().contains(r.as_str())
+            }
+        }
+        (Op::BContains, Operand::Bytes(b)) => contains_bytes(s.as_bytes(), b),
+        (Op::BStartsWith, Operand::Bytes(b)) => s.as_bytes().starts_with(b),
+        (Op::StartsWith, Operand::Str(r)) => s.starts_with(r.as_str()),
+        (Op::EndsWith, Operand::Str(r)) => s.ends_with(r.as_str()),
+        (Op::Glob, Operand::Str(r)) => crate::glob::glob_match(r, s, false),
+        (Op::IGlob, Operand::Str(r)) => crate::glob::glob_match(r, s, true),
+        (Op::Regex, Operand::Regex(re)) => re.is_match(s),
+        (Op::In | Op::Intersects, Operand::StrSet(set)) => set.contains(s),
+        (Op::Pmatch, Operand::Prefixes(p)) => path_prefix(s, p),
+        (Op::Eq, Operand::Int(i)) => s.parse::<i64>().ok() == Some(*i),
+        (Op::Ne, Operand::Int(i)) => s.parse::<i64>().ok() != Some(*i),
+        _ => false,
+    }
+}
+
+fn ascii_icontains(h: &[u8], n: &[u8]) -> bool {
+    if n.is_empty() {
+        return true;
+    }
+    if n.len() > h.len() {
+        return false;
+    }
+    h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Event types a condition can match: `None` means any type.
+pub fn event_types(e: &Expr) -> Option<BTreeSet<String>> {
+    match e {
+        Expr::Check { field, op, rhs }
+            if field.name == "evt.type" && field.transformers.is_empty() =>
+        {
+            match (op, rhs) {
+                (Op::Eq, Rhs::Value(v)) => Some(std::iter::once(v.text.clone()).collect()),
+                (Op::In, Rhs::List(l)) => Some(l.iter().map(|v| v.text.clone()).collect()),
+                _ => None,
+            }
+        }
+        Expr::And(v) => {
+            let mut acc: Option<BTreeSet<String>> = None;
+            for x in v {
+                if let Some(s) = event_types(x) {
+                    acc = Some(match acc {
+                        None => s,
+                        Some(a) => a.intersection(&s).cloned().collect(),
+                    });
+                }
+            }
+            acc
+        }
+        Expr::Or(v) => {
+            let mut acc = BTreeSet::new();
+            for x in v {
+                acc.extend(event_types(x)?);
+            }
+            Some(acc)
+        }
+        Expr::Const(false) => Some(BTreeSet::new()),
+        _ => None,
+    }
+}

@@ -1,0 +1,114 @@
+//! Output format strings: `%field`, `%field[arg]`, `<NA>` for missing values.
+
+use crate::fields::{self, Ctx, Field};
+
+#[derive(Debug)]
+enum Piece {
+    Lit(String),
+    Field { name: String, field: Field },
+}
+
+/// A parsed output format.
+#[derive(Debug, Default)]
+pub struct Format {
+    pieces: Vec<Piece>,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Result<Format, String> {
+        let mut pieces = Vec::new();
+        let mut lit = String::new();
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c == b'%' {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'.')
+                {
+                    j += 1;
+                }
+                let mut name = s.get(start..j).unwrap_or("");
+                let mut end = j;
+                // trailing dots are punctuation, not part of the field
+                while name.ends_with('.') {
+                    name = &name[..name.len() - 1];
+                }
+                if name.len() < j - start {
+                    end = start + name.len();
+                }
+                if name.is_empty() {
+                    lit.push('%');
+                    i += 1;
+                    continue;
+                }
+                let mut arg = None;
+                if end == j && b.get(j) == Some(&b'[') {
+                    match s.get(j + 1..).and_then(|r| r.find(']')) {
+                        Some(k) => {
+                            arg = s.get(j + 1..j + 1 + k).map(str::to_string);
+                            end = j + 2 + k;
+                        }
+                        None => return Err(format!("unterminated '[' after %{name}")),
+                    }
+                }
+                let field = fields::resolve(name, arg.as_deref())
+                    .map_err(|_| format!("invalid output field '%{name}'"))?;
+                if !lit.is_empty() {
+                    pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                let full = match &arg {
+                    Some(a) => format!("{name}[{a}]"),
+                    None => name.to_string(),
+                };
+                pieces.push(Piece::Field { name: full, field });
+                i = end;
+            } else {
+                let ch_len = s
+                    .get(i..)
+                    .and_then(|r| r.chars().next())
+                    .map(char::len_utf8)
+                    .unwrap_or(1);
+                lit.push_str(s.get(i..i + ch_len).unwrap_or(""));
+                i += ch_len;
+            }
+        }
+        if !lit.is_empty() {
+            pieces.push(Piece::Lit(lit));
+        }
+        Ok(Format { pieces })
+    }
+
+    /// Render the text and collect `output_fields`.
+    pub fn render(&self, ctx: &Ctx<'_>) -> (String, serde_json::Map<String, serde_json::Value>) {
+        let mut out = String::new();
+        let mut map = serde_json::Map::new();
+        for p in &self.pieces {
+            match p {
+                Piece::Lit(s) => out.push_str(s),
+                Piece::Field { name, field } => {
+                    let v = ctx.extract(&field.id);
+                    match v.render() {
+                        Some(s) => out.push_str(&s),
+                        None => out.push_str("<NA>"),
+                    }
+                    map.insert(name.clone(), v.to_json());
+                }
+            }
+        }
+        (out, map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses() {
+        let f = Format::parse("a %proc.name. b %proc.aname[2] c 100%").unwrap();
+        assert_eq!(f.pieces.len(), 5);
+        assert!(Format::parse("%nope.field").is_err());
+    }
+}

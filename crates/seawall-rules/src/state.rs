@@ -1,0 +1,1031 @@
+//! State engine: thread table, fd tables, containers, users and groups,
+//! maintained from the event stream.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use seawall_event::{
+    ArgValue, ContainerInfo, Event, EventType, FdKind, GroupEntry, ProcInfo, ProcessSnapshot,
+    SockFamily, SockTuple, UserEntry,
+};
+
+/// Most threads tracked at once; beyond this new threads are not recorded
+/// (their events still evaluate, with what the event itself carries).
+pub const MAX_THREADS: usize = 1 << 20;
+/// Most fds tracked per process.
+pub const MAX_FDS_PER_PROC: usize = 1 << 16;
+/// Longest parent chain walked.
+pub const MAX_ANCESTORS: usize = 64;
+
+const CLONE_THREAD: i64 = 0x10000;
+const CLONE_FILES: i64 = 0x400;
+const AT_FDCWD: i64 = -100;
+
+/// What a process image is: set on execve, shared by threads and children.
+#[derive(Debug, Default)]
+pub struct Image {
+    pub name: String,
+    pub exe: String,
+    pub exepath: String,
+    pub args: Vec<String>,
+    /// `exe` and args joined with spaces (Falco's `proc.cmdline` uses the name).
+    pub cmdline: String,
+    pub args_joined: String,
+    pub env: Vec<String>,
+    pub env_joined: String,
+    pub exe_upper_layer: bool,
+    pub exe_from_memfd: bool,
+    pub exe_writable: bool,
+    pub exe_ino: u64,
+    pub exe_ino_ctime: u64,
+    pub exe_ino_mtime: u64,
+}
+
+impl Image {
+    pub fn from_proc(p: &ProcInfo) -> Image {
+        let name = if !p.comm.is_empty() {
+            p.comm.clone()
+        } else {
+            let src = if !p.exepath.is_empty() {
+                &p.exepath
+            } else {
+                &p.exe
+            };
+            basename(src).to_string()
+        };
+        let args_joined = p.args.join(" ");
+        let cmdline = if args_joined.is_empty() {
+            name.clone()
+        } else {
+            format!("{name} {args_joined}")
+        };
+        Image {
+            exe: p.exe.clone(),
+            exepath: p.exepath.clone(),
+            args: p.args.clone(),
+            cmdline,
+            args_joined,
+            env_joined: p.env.join(" "),
+            env: p.env.clone(),
+            exe_upper_layer: p.exe_upper_layer,
+            exe_from_memfd: p.exe_from_memfd,
+            exe_writable: p.exe_writable,
+            exe_ino: p.exe_ino,
+            exe_ino_ctime: p.exe_ino_ctime,
+            exe_ino_mtime: p.exe_ino_mtime,
+            name,
+        }
+    }
+}
+
+pub fn basename(s: &str) -> &str {
+    let t = s.trim_end_matches('/');
+    match t.rfind('/') {
+        Some(i) => t.get(i + 1..).unwrap_or(""),
+        None => t,
+    }
+}
+
+pub fn dirname(s: &str) -> &str {
+    match s.rfind('/') {
+        Some(0) => "/",
+        Some(i) => s.get(..i).unwrap_or(""),
+        None => "",
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub tid: i64,
+    pub pid: i64,
+    pub ptid: i64,
+    pub image: Arc<Image>,
+    pub cwd: Arc<str>,
+    pub uid: u32,
+    pub gid: u32,
+    pub loginuid: u32,
+    pub tty: u32,
+    pub sid: i64,
+    pub pgid: i64,
+    pub vpid: i64,
+    pub vtid: i64,
+    pub vpgid: i64,
+    pub cap_permitted: u64,
+    pub cap_effective: u64,
+    pub cap_inheritable: u64,
+    pub container_id: Option<Arc<str>>,
+    /// Process start time (ns).
+    pub start_ts: u64,
+}
+
+impl Thread {
+    fn from_proc(tid: i64, pid: i64, ptid: i64, p: &ProcInfo, ts: u64) -> Thread {
+        Thread {
+            tid,
+            pid,
+            ptid,
+            image: Arc::new(Image::from_proc(p)),
+            cwd: Arc::from(p.cwd.as_str()),
+            uid: p.euid.unwrap_or(p.uid),
+            gid: p.egid.unwrap_or(p.gid),
+            loginuid: p.loginuid,
+            tty: p.tty,
+            sid: p.sid.unwrap_or(0),
+            pgid: p.pgid.unwrap_or(0),
+            vpid: p.vpid.unwrap_or(pid),
+            vtid: p.vtid.unwrap_or(tid),
+            vpgid: p.vpgid.or(p.pgid).unwrap_or(0),
+            cap_permitted: p.cap_permitted,
+            cap_effective: p.cap_effective,
+            cap_inheritable: p.cap_inheritable,
+            container_id: None,
+            start_ts: if p.start_ts != 0 { p.start_ts } else { ts },
+        }
+    }
+
+    fn apply_proc(&mut self, p: &ProcInfo, ts: u64, execed: bool) {
+        let start = self.start_ts;
+        let (tid, pid, ptid, cid) = (self.tid, self.pid, self.ptid, self.container_id.take());
+        *self = Thread::from_proc(tid, pid, ptid, p, ts);
+        self.container_id = cid;
+        if !execed && p.start_ts == 0 {
+            self.start_ts = start;
+        }
+    }
+
+    fn unknown(tid: i64, pid: i64, ptid: i64, ts: u64) -> Thread {
+        Thread {
+            tid,
+            pid,
+            ptid,
+            image: Arc::new(Image::default()),
+            cwd: Arc::from(""),
+            uid: 0,
+            gid: 0,
+            loginuid: u32::MAX,
+            tty: 0,
+            sid: 0,
+            pgid: 0,
+            vpid: pid,
+            vtid: tid,
+            vpgid: 0,
+            cap_permitted: 0,
+            cap_effective: 0,
+            cap_inheritable: 0,
+            container_id: None,
+            start_ts: ts,
+        }
+    }
+}
+
+/// Role of a socket fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    #[default]
+    None,
+    Client,
+    Server,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FdInfo {
+    pub num: i64,
+    pub kind: FdKind,
+    /// File path, or the rendered socket tuple / unix path.
+    pub name: String,
+    /// Path exactly as passed by the process (`fd.nameraw`).
+    pub nameraw: String,
+    pub flags: i64,
+    pub l4proto: Option<Arc<str>>,
+    pub family: Option<SockFamily>,
+    pub sip: Option<IpAddr>,
+    pub sport: Option<u16>,
+    pub dip: Option<IpAddr>,
+    pub dport: Option<u16>,
+    pub role: Role,
+    pub connected: bool,
+    pub name_changed: bool,
+}
+
+impl FdInfo {
+    pub fn typechar(&self) -> &'static str {
+        match self.kind {
+            FdKind::File => "f",
+            FdKind::Directory => "d",
+            FdKind::Ipv4 => "4",
+            FdKind::Ipv6 => "6",
+            FdKind::Unix => "u",
+            FdKind::Netlink => "n",
+            FdKind::Pipe => "p",
+            FdKind::Event => "e",
+            FdKind::Signalfd => "s",
+            FdKind::Eventpoll => "l",
+            FdKind::Inotify => "i",
+            FdKind::Timerfd => "t",
+            FdKind::Netns => "n",
+            FdKind::Memfd => "m",
+            FdKind::Bpf => "b",
+            FdKind::Userfaultfd => "u",
+            FdKind::IoUring => "r",
+            FdKind::Unknown => "o",
+        }
+    }
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            FdKind::File => "file",
+            FdKind::Directory => "directory",
+            FdKind::Ipv4 => "ipv4",
+            FdKind::Ipv6 => "ipv6",
+            FdKind::Unix => "unix",
+            FdKind::Netlink => "netlink",
+            FdKind::Pipe => "pipe",
+            FdKind::Event => "event",
+            FdKind::Signalfd => "signalfd",
+            FdKind::Eventpoll => "eventpoll",
+            FdKind::Inotify => "inotify",
+            FdKind::Timerfd => "timerfd",
+            FdKind::Netns => "netns",
+            FdKind::Memfd => "memfd",
+            FdKind::Bpf => "bpf",
+            FdKind::Userfaultfd => "userfaultfd",
+            FdKind::IoUring => "io_uring",
+            FdKind::Unknown => "unknown",
+        }
+    }
+    pub fn is_socket(&self) -> bool {
+        matches!(self.kind, FdKind::Ipv4 | FdKind::Ipv6 | FdKind::Unix)
+    }
+    fn set_tuple(&mut self, t: &SockTuple) {
+        self.family = Some(t.family);
+        match t.family {
+            SockFamily::Inet => self.kind = FdKind::Ipv4,
+            SockFamily::Inet6 => self.kind = FdKind::Ipv6,
+            SockFamily::Unix => self.kind = FdKind::Unix,
+            SockFamily::Netlink => self.kind = FdKind::Netlink,
+            _ => {}
+        }
+        if let Some(p) = &t.l4proto {
+            self.l4proto = Some(Arc::from(p.as_str()));
+        }
+        if t.sip.is_some() {
+            self.sip = t.sip;
+        }
+        if t.sport.is_some() {
+            self.sport = t.sport;
+        }
+        if t.dip.is_some() {
+            self.dip = t.dip;
+        }
+        if t.dport.is_some() {
+            self.dport = t.dport;
+        }
+        let old = std::mem::take(&mut self.name);
+        self.name = match (&t.path, t.family) {
+            (Some(p), _) => p.clone(),
+            (None, SockFamily::Inet | SockFamily::Inet6) => render_tuple(self),
+            _ => old.clone(),
+        };
+        self.name_changed = old != self.name;
+    }
+}
+
+fn fmt_ip(ip: &IpAddr) -> String {
+    ip.to_string()
+}
+
+fn render_tuple(fd: &FdInfo) -> String {
+    let s = match (fd.sip, fd.sport) {
+        (Some(ip), Some(p)) => format!("{}:{}", fmt_ip(&ip), p),
+        (Some(ip), None) => fmt_ip(&ip),
+        (None, Some(p)) => format!(":{p}"),
+        _ => String::new(),
+    };
+    match (fd.dip, fd.dport) {
+        (Some(ip), Some(p)) => format!("{s}->{}:{}", fmt_ip(&ip), p),
+        _ => s,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Container {
+    pub info: ContainerInfo,
+    pub repository: String,
+    pub tag: String,
+    pub mounts_joined: String,
+}
+
+impl Container {
+    fn new(mut info: ContainerInfo) -> Container {
+        let (repo, tag) = split_image(&info.image);
+        let repository = if info.image_repository.is_empty() {
+            repo
+        } else {
+            info.image_repository.clone()
+        };
+        let tag = if info.image_tag.is_empty() {
+            tag
+        } else {
+            info.image_tag.clone()
+        };
+        info.mounts.truncate(4096);
+        let mounts_joined = info
+            .mounts
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}:{}:{}:{}:{}",
+                    m.source,
+                    m.dest,
+                    m.mode,
+                    m.rw,
+                    if m.propagation.is_empty() {
+                        "rprivate"
+                    } else {
+                        &m.propagation
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        Container {
+            info,
+            repository,
+            tag,
+            mounts_joined,
+        }
+    }
+}
+
+/// Split `registry/repo:tag@digest` into repository and tag.
+pub fn split_image(image: &str) -> (String, String) {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let last_slash = no_digest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match no_digest.get(last_slash..).and_then(|s| s.rfind(':')) {
+        Some(c) => {
+            let idx = last_slash + c;
+            (
+                no_digest.get(..idx).unwrap_or("").to_string(),
+                no_digest.get(idx + 1..).unwrap_or("").to_string(),
+            )
+        }
+        None => (no_digest.to_string(), String::new()),
+    }
+}
+
+type FdTable = HashMap<i64, FdInfo>;
+
+/// All state tables.
+#[derive(Debug, Default)]
+pub struct State {
+    pub threads: HashMap<i64, Thread>,
+    pub fds: HashMap<i64, FdTable>,
+    pub containers: HashMap<String, Container>,
+    pub users: HashMap<(Option<String>, u32), UserEntry>,
+    pub groups: HashMap<(Option<String>, u32), GroupEntry>,
+    pub hostname: String,
+    pub boot_ts: u64,
+}
+
+/// Per-event context produced by [`State::apply`].
+#[derive(Debug, Default)]
+pub struct EventFd {
+    /// The fd the event refers to (a copy, taken after the event's effect,
+    /// or the removed entry for `close`).
+    pub fd: Option<FdInfo>,
+}
+
+fn arg_i64(ev: &Event, name: &str) -> Option<i64> {
+    ev.args.get(name).and_then(ArgValue::as_i64)
+}
+
+fn arg_str<'a>(ev: &'a Event, name: &str) -> Option<&'a str> {
+    ev.args.get(name).and_then(ArgValue::as_str)
+}
+
+fn arg_tuple<'a>(ev: &'a Event, name: &str) -> Option<&'a SockTuple> {
+    match ev.args.get(name) {
+        Some(ArgValue::Sock(t)) => Some(t),
+        _ => None,
+    }
+}
+
+/// Normalise a path: resolve `.` and `..` lexically, collapse slashes.
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            x => parts.push(x),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for p in parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+impl State {
+    pub fn add_container(&mut self, c: ContainerInfo) {
+        if self.containers.len() < 100_000 || self.containers.contains_key(&c.id) {
+            self.containers.insert(c.id.clone(), Container::new(c));
+        }
+    }
+    pub fn add_user(&mut self, u: UserEntry) {
+        if self.users.len() < 1_000_000 {
+            self.users.insert((u.container_id.clone(), u.uid), u);
+        }
+    }
+    pub fn add_group(&mut self, g: GroupEntry) {
+        if self.groups.len() < 1_000_000 {
+            self.groups.insert((g.container_id.clone(), g.gid), g);
+        }
+    }
+    pub fn add_process(&mut self, p: ProcessSnapshot) {
+        if self.threads.len() >= MAX_THREADS {
+            return;
+        }
+        let mut t = Thread::from_proc(p.tid, p.pid, p.ppid, &p.proc, 0);
+        t.container_id = p.container_id.as_deref().map(Arc::from);
+        self.threads.insert(p.tid, t);
+        if !p.fds.is_empty() {
+            let table = self.fds.entry(p.pid).or_default();
+            for f in p.fds.into_iter().take(MAX_FDS_PER_PROC) {
+                let mut info = FdInfo {
+                    num: f.fd,
+                    kind: f.kind,
+                    flags: f.flags.map(i64::from).unwrap_or(0),
+                    ..Default::default()
+                };
+                if let Some(t) = &f.tuple {
+                    info.set_tuple(t);
+                    info.connected = t.dip.is_some();
+                    info.role = if t.dip.is_some() {
+                        Role::Client
+                    } else {
+                        Role::Server
+                    };
+                }
+                if let Some(n) = f.name {
+                    info.nameraw = n.clone();
+                    info.name = n;
+                }
+                info.name_changed = false;
+                table.insert(f.fd, info);
+            }
+        }
+    }
+
+    pub fn user_name(&self, container: Option<&str>, uid: u32) -> Option<&str> {
+        let key = (container.map(str::to_string), uid);
+        if let Some(u) = self.users.get(&key) {
+            return Some(&u.name);
+        }
+        if container.is_some() {
+            // fall back to the host table
+            if let Some(u) = self.users.get(&(None, uid)) {
+                return Some(&u.name);
+            }
+        }
+        if uid == 0 {
+            return Some("root");
+        }
+        None
+    }
+
+    pub fn user(&self, container: Option<&str>, uid: u32) -> Option<&UserEntry> {
+        self.users
+            .get(&(container.map(str::to_string), uid))
+            .or_else(|| self.users.get(&(None, uid)))
+    }
+
+    pub fn group_name(&self, container: Option<&str>, gid: u32) -> Option<&str> {
+        if let Some(g) = self
+            .groups
+            .get(&(container.map(str::to_string), gid))
+            .or_else(|| self.groups.get(&(None, gid)))
+        {
+            return Some(&g.name);
+        }
+        if gid == 0 {
+            return Some("root");
+        }
+        None
+    }
+
+    fn ensure_thread(&mut self, ev: &Event) {
+        if self.threads.contains_key(&ev.tid) {
+            return;
+        }
+        if self.threads.len() >= MAX_THREADS {
+            return;
+        }
+        let ptid = ev.ppid.unwrap_or(0);
+        // A thread of a known process inherits the leader's view.
+        let t = if ev.tid != ev.pid {
+            self.threads.get(&ev.pid).map(|l| {
+                let mut t = l.clone();
+                t.tid = ev.tid;
+                t.vtid = ev.tid;
+                t
+            })
+        } else {
+            None
+        };
+        let t = t.unwrap_or_else(|| match &ev.proc {
+            Some(p) => Thread::from_proc(ev.tid, ev.pid, ptid, p, ev.ts_ns),
+            None => Thread::unknown(ev.tid, ev.pid, ptid, ev.ts_ns),
+        });
+        self.threads.insert(ev.tid, t);
+    }
+
+    fn fd_table(&mut self, pid: i64) -> &mut FdTable {
+        self.fds.entry(pid).or_default()
+    }
+
+    pub fn lookup_fd(&self, pid: i64, fd: i64) -> Option<&FdInfo> {
+        self.fds.get(&pid).and_then(|t| t.get(&fd))
+    }
+
+    fn insert_fd(&mut self, pid: i64, info: FdInfo) {
+        let t = self.fd_table(pid);
+        if t.len() < MAX_FDS_PER_PROC || t.contains_key(&info.num) {
+            t.insert(info.num, info);
+        }
+    }
+
+    /// Resolve a path argument relative to `dirfd` (or the cwd).
+    fn resolve(&self, ev: &Event, path: &str, dirfd: Option<i64>) -> String {
+        if path.starts_with('/') {
+            return normalize(path);
+        }
+        if path.is_empty() {
+            return String::new();
+        }
+        let base = match dirfd {
+            Some(d) if d != AT_FDCWD => self
+                .lookup_fd(ev.pid, d)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            _ => self
+                .threads
+                .get(&ev.tid)
+                .map(|t| t.cwd.to_string())
+                .unwrap_or_default(),
+        };
+        if base.is_empty() {
+            return path.to_string();
+        }
+        normalize(&format!("{base}/{path}"))
+    }
+
+    /// Apply an event's effects on the tables. Returns the fd the event
+    /// refers to. Must be followed by [`State::finish`] after evaluation.
+    pub fn apply(&mut self, ev: &Event) -> EventFd {
+        self.ensure_thread(ev);
+        if let Some(cid) = &ev.container_id {
+            if let Some(t) = self.threads.get_mut(&ev.tid) {
+                if t.container_id.as_deref() != Some(cid.as_str()) {
+                    t.container_id = Some(Arc::from(cid.as_str()));
+                }
+            }
+        }
+        let t = &ev.evt_type;
+        let ok = ev.res >= 0;
+        // process info refresh
+        if let Some(p) = &ev.proc {
+            let execed = matches!(t, EventType::Execve | EventType::Execveat) && ev.res == 0;
+            if let Some(th) = self.threads.get_mut(&ev.tid) {
+                th.apply_proc(p, ev.ts_ns, execed);
+                if let Some(pp) = ev.ppid {
+                    th.ptid = pp;
+                }
+            }
+        }
+        if let Some(pp) = ev.ppid {
+            if let Some(th) = self.threads.get_mut(&ev.tid) {
+                th.ptid = pp;
+            }
+        }
+        let mut out = EventFd::default();
+        match t {
+            EventType::Clone | EventType::Clone3 | EventType::Fork | EventType::Vfork => {
+                if ev.res > 0 {
+                    let flags = arg_i64(ev, "flags").unwrap_or(0);
+                    let is_thread = flags & CLONE_THREAD != 0;
+                    if let Some(parent) = self.threads.get(&ev.tid).cloned() {
+                        if self.threads.len() < MAX_THREADS {
+                            let mut c = parent;
+                            c.tid = ev.res;
+                            c.vtid = ev.res;
+                            if is_thread {
+                                // same process, same parent
+                            } else {
+                                c.pid = ev.res;
+                                c.vpid = ev.res;
+                                c.ptid = ev.pid;
+                                c.start_ts = ev.ts_ns;
+                            }
+                            self.threads.insert(ev.res, c);
+                        }
+                        if !is_thread && flags & CLONE_FILES == 0 {
+                            if let Some(tab) = self.fds.get(&ev.pid).cloned() {
+                                self.fds.insert(ev.res, tab);
+                            }
+                        } else if !is_thread {
+                            if let Some(tab) = self.fds.get(&ev.pid).cloned() {
+                                self.fds.insert(ev.res, tab);
+                            }
+                        }
+                    }
+                }
+            }
+            EventType::Open | EventType::Openat | EventType::Openat2 | EventType::Creat => {
+                let raw = arg_str(ev, "name").unwrap_or("").to_string();
+                let name = match arg_str(ev, "path") {
+                    Some(p) if !p.is_empty() => normalize(p),
+                    _ => {
+                        let dirfd = if matches!(t, EventType::Openat | EventType::Openat2) {
+                            arg_i64(ev, "dirfd")
+                        } else {
+                            None
+                        };
+                        self.resolve(ev, &raw, dirfd)
+                    }
+                };
+                let mut flags = arg_i64(ev, "flags").unwrap_or(0);
+                if *t == EventType::Creat {
+                    flags |= 0o100 | 0o1000 | 1;
+                }
+                let info = FdInfo {
+                    num: if ok { ev.res } else { -1 },
+                    kind: if flags & 0o200000 != 0 {
+                        FdKind::Directory
+                    } else {
+                        FdKind::File
+                    },
+                    name,
+                    nameraw: raw,
+                    flags,
+                    ..Default::default()
+                };
+                if ok {
+                    self.insert_fd(ev.pid, info.clone());
+                }
+                out.fd = Some(info);
+            }
+            EventType::Close => {
+                if let Some(fd) = arg_i64(ev, "fd") {
+                    if ok {
+                        out.fd = self.fds.get_mut(&ev.pid).and_then(|t| t.remove(&fd));
+                    } else {
+                        out.fd = self.lookup_fd(ev.pid, fd).cloned();
+                    }
+                }
+            }
+            EventType::Dup | EventType::Dup2 | EventType::Dup3 | EventType::Fcntl => {
+                let old = arg_i64(ev, "oldfd").or_else(|| arg_i64(ev, "fd"));
+                let is_dup = *t != EventType::Fcntl || matches!(arg_i64(ev, "cmd"), Some(0 | 1030));
+                if let Some(old) = old {
+                    let src = self.lookup_fd(ev.pid, old).cloned();
+                    if ok && is_dup && ev.res != old {
+                        if let Some(mut s) = src.clone() {
+                            s.num = ev.res;
+                            self.insert_fd(ev.pid, s);
+                        } else if let Some(tab) = self.fds.get_mut(&ev.pid) {
+                            tab.remove(&ev.res);
+                        }
+                    }
+                    out.fd = src;
+                }
+            }
+            EventType::Socket => {
+                if ok {
+                    let domain = arg_i64(ev, "domain").unwrap_or(0);
+                    let ty = arg_i64(ev, "type").unwrap_or(0) & 0xf;
+                    let proto = arg_i64(ev, "proto").unwrap_or(0);
+                    let kind = match domain {
+                        1 => FdKind::Unix,
+                        2 => FdKind::Ipv4,
+                        10 => FdKind::Ipv6,
+                        16 => FdKind::Netlink,
+                        _ => FdKind::Unknown,
+                    };
+                    let l4 = match (ty, proto) {
+                        (_, 1) | (_, 58) => Some("icmp"),
+                        (1, _) => Some("tcp"),
+                        (2, _) => Some("udp"),
+                        (3, _) => Some("raw"),
+                        _ => None,
+                    };
+                    let info = FdInfo {
+                        num: ev.res,
+                        kind,
+                        l4proto: if matches!(kind, FdKind::Ipv4 | FdKind::Ipv6) {
+                            l4.map(Arc::from)
+                        } else {
+                            None
+                        },
+                        family: Some(match domain {
+                            1 => SockFamily::Unix,
+                            2 => SockFamily::Inet,
+                            10 => SockFamily::Inet6,
+                            16 => SockFamily::Netlink,
+                            17 => SockFamily::Packet,
+                            _ => SockFamily::Other,
+                        }),
+                        ..Default::default()
+                    };
+                    self.insert_fd(ev.pid, info.clone());
+                    out.fd = Some(info);
+                }
+            }
+            EventType::Connect => {
+                if let Some(fd) = arg_i64(ev, "fd") {
+                    let tuple = arg_tuple(ev, "tuple").or_else(|| arg_tuple(ev, "addr"));
+                    let pid = ev.pid;
+                    let success = ev.res == 0 || ev.res == -115;
+                    let mut info = self.lookup_fd(pid, fd).cloned().unwrap_or_else(|| FdInfo {
+                        num: fd,
+                        kind: FdKind::Unknown,
+                        ..Default::default()
+                    });
+                    if let Some(tp) = tuple {
+                        info.set_tuple(tp);
+                    } else {
+                        info.name_changed = false;
+                    }
+                    info.role = Role::Client;
+                    if success {
+                        info.connected = true;
+                        self.insert_fd(pid, info.clone());
+                    }
+                    out.fd = Some(info);
+                }
+            }
+            EventType::Accept | EventType::Accept4 => {
+                let listen = arg_i64(ev, "fd")
+                    .and_then(|fd| self.lookup_fd(ev.pid, fd))
+                    .cloned();
+                if ok {
+                    let mut info = FdInfo {
+                        num: ev.res,
+                        kind: listen.as_ref().map(|l| l.kind).unwrap_or(FdKind::Ipv4),
+                        l4proto: listen.as_ref().and_then(|l| l.l4proto.clone()),
+                        ..Default::default()
+                    };
+                    if let Some(tp) = arg_tuple(ev, "tuple") {
+                        info.set_tuple(tp);
+                    }
+                    info.role = Role::Server;
+                    info.connected = true;
+                    self.insert_fd(ev.pid, info.clone());
+                    out.fd = Some(info);
+                } else {
+                    out.fd = listen;
+                }
+            }
+            EventType::Bind => {
+                if let Some(fd) = arg_i64(ev, "fd") {
+                    let pid = ev.pid;
+                    if let Some(mut info) = self.lookup_fd(pid, fd).cloned() {
+                        if let (true, Some(a)) = (ok, arg_tuple(ev, "addr")) {
+                            // a bound address is the server side of future tuples
+                            let server = SockTuple {
+                                family: a.family,
+                                l4proto: a.l4proto.clone(),
+                                sip: None,
+                                sport: None,
+                                dip: a.sip.or(a.dip),
+                                dport: a.sport.or(a.dport),
+                                path: a.path.clone(),
+                            };
+                            info.set_tuple(&server);
+                            info.role = Role::Server;
+                            self.insert_fd(pid, info.clone());
+                        }
+                        out.fd = Some(info);
+                    }
+                }
+            }
+            EventType::Listen => {
+                if let Some(fd) = arg_i64(ev, "fd") {
+                    if let Some(info) = self.fds.get_mut(&ev.pid).and_then(|t| t.get_mut(&fd)) {
+                        info.role = Role::Server;
+                        out.fd = Some(info.clone());
+                    }
+                }
+            }
+            EventType::Pipe | EventType::Pipe2 => {
+                if ok {
+                    for k in ["fd1", "fd2"] {
+                        if let Some(fd) = arg_i64(ev, k) {
+                            self.insert_fd(
+                                ev.pid,
+                                FdInfo {
+                                    num: fd,
+                                    kind: FdKind::Pipe,
+                                    ..Default::default()
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            EventType::MemfdCreate => {
+                let name = format!("memfd:{}", arg_str(ev, "name").unwrap_or(""));
+                let info = FdInfo {
+                    num: if ok { ev.res } else { -1 },
+                    kind: FdKind::Memfd,
+                    nameraw: name.clone(),
+                    name,
+                    ..Default::default()
+                };
+                if ok {
+                    self.insert_fd(ev.pid, info.clone());
+                }
+                out.fd = Some(info);
+            }
+            EventType::Userfaultfd
+            | EventType::Eventfd
+            | EventType::Eventfd2
+            | EventType::Signalfd
+            | EventType::Signalfd4
+            | EventType::TimerfdCreate
+            | EventType::InotifyInit
+            | EventType::InotifyInit1
+            | EventType::EpollCreate
+            | EventType::EpollCreate1
+            | EventType::Bpf
+            | EventType::IoUringSetup => {
+                if ok {
+                    let kind = match t {
+                        EventType::Userfaultfd => FdKind::Userfaultfd,
+                        EventType::Eventfd | EventType::Eventfd2 => FdKind::Event,
+                        EventType::Signalfd | EventType::Signalfd4 => FdKind::Signalfd,
+                        EventType::TimerfdCreate => FdKind::Timerfd,
+                        EventType::InotifyInit | EventType::InotifyInit1 => FdKind::Inotify,
+                        EventType::EpollCreate | EventType::EpollCreate1 => FdKind::Eventpoll,
+                        EventType::Bpf => FdKind::Bpf,
+                        _ => FdKind::IoUring,
+                    };
+                    let info = FdInfo {
+                        num: ev.res,
+                        kind,
+                        ..Default::default()
+                    };
+                    self.insert_fd(ev.pid, info.clone());
+                    out.fd = Some(info);
+                }
+            }
+            EventType::Chdir => {
+                if ok {
+                    if let Some(p) = arg_str(ev, "path") {
+                        let newcwd = self.resolve(ev, p, None);
+                        self.set_cwd(ev.pid, &newcwd);
+                    }
+                }
+            }
+            EventType::Fchdir => {
+                if ok {
+                    if let Some(name) = arg_i64(ev, "fd")
+                        .and_then(|fd| self.lookup_fd(ev.pid, fd))
+                        .map(|f| f.name.clone())
+                    {
+                        self.set_cwd(ev.pid, &name);
+                    }
+                }
+            }
+            EventType::Setuid
+            | EventType::Setresuid
+            | EventType::Setreuid
+            | EventType::Setfsuid => {
+                if ok {
+                    let uid = arg_i64(ev, "euid").or_else(|| arg_i64(ev, "uid"));
+                    if let (Some(uid), Some(th)) = (uid, self.threads.get_mut(&ev.tid)) {
+                        if uid >= 0 {
+                            th.uid = uid as u32;
+                        }
+                    }
+                }
+            }
+            EventType::Setgid
+            | EventType::Setresgid
+            | EventType::Setregid
+            | EventType::Setfsgid => {
+                if ok {
+                    let gid = arg_i64(ev, "egid").or_else(|| arg_i64(ev, "gid"));
+                    if let (Some(gid), Some(th)) = (gid, self.threads.get_mut(&ev.tid)) {
+                        if gid >= 0 {
+                            th.gid = gid as u32;
+                        }
+                    }
+                }
+            }
+            _ => {
+                if let Some(fd) = arg_i64(ev, "fd") {
+                    let mut info = self.lookup_fd(ev.pid, fd).cloned();
+                    if let (Some(i), Some(tp)) = (info.as_mut(), arg_tuple(ev, "tuple")) {
+                        i.set_tuple(tp);
+                        if let Some(tab) = self.fds.get_mut(&ev.pid) {
+                            tab.insert(fd, i.clone());
+                        }
+                    }
+                    out.fd = info;
+                }
+            }
+        }
+        out
+    }
+
+    fn set_cwd(&mut self, pid: i64, cwd: &str) {
+        let cwd: Arc<str> = Arc::from(cwd);
+        for th in self.threads.values_mut() {
+            if th.pid == pid {
+                th.cwd = cwd.clone();
+            }
+        }
+    }
+
+    /// Effects that apply after evaluation (thread removal on `procexit`).
+    pub fn finish(&mut self, ev: &Event) {
+        if ev.evt_type == EventType::Procexit {
+            if let Some(t) = self.threads.remove(&ev.tid) {
+                if t.tid == t.pid {
+                    self.fds.remove(&t.pid);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images() {
+        assert_eq!(
+            split_image("docker.io/library/nginx:1.25"),
+            ("docker.io/library/nginx".into(), "1.25".into())
+        );
+        assert_eq!(
+            split_image("localhost:5000/app@sha256:abc"),
+            ("localhost:5000/app".into(), "".into())
+        );
+        assert_eq!(split_image("busybox"), ("busybox".into(), "".into()));
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(normalize("/a/./b/../c//d"), "/a/c/d");
+        assert_eq!(normalize("/.."), "/");
+        assert_eq!(basename("/usr/bin/cat"), "cat");
+        assert_eq!(dirname("/usr/bin/cat"), "/usr/bin");
+        assert_eq!(dirname("/x"), "/");
+    }
+
+    #[test]
+    fn fd_lifecycle() {
+        let mut s = State::default();
+        let mut e = Event::new(1, 10, 10, EventType::Execve, 0);
+        e.proc = Some(ProcInfo {
+            exe: "cat".into(),
+            exepath: "/bin/cat".into(),
+            cwd: "/root".into(),
+            ..Default::default()
+        });
+        s.apply(&e);
+        let o = s.apply(
+            &Event::new(2, 10, 10, EventType::Openat, 3)
+                .arg("dirfd", -100i64)
+                .arg("name", "../etc/passwd")
+                .arg("flags", 0i64),
+        );
+        assert_eq!(o.fd.unwrap().name, "/etc/passwd");
+        let d = s.apply(
+            &Event::new(3, 10, 10, EventType::Dup2, 1)
+                .arg("oldfd", 3i64)
+                .arg("newfd", 1i64),
+        );
+        assert_eq!(d.fd.unwrap().num, 3);
+        assert_eq!(s.lookup_fd(10, 1).unwrap().name, "/etc/passwd");
+        let c = s.apply(&Event::new(4, 10, 10, EventType::Close, 0).arg("fd", 3i64));
+        assert_eq!(c.fd.unwrap().name, "/etc/passwd");
+        assert!(s.lookup_fd(10, 3).is_none());
+        // fork copies fds
+        s.apply(&Event::new(5, 10, 10, EventType::Clone, 11).arg("flags", 17i64));
+        assert_eq!(s.threads[&11].ptid, 10);
+        assert!(s.lookup_fd(11, 1).is_some());
+        s.finish(&Event::new(6, 11, 11, EventType::Procexit, 0));
+        assert!(!s.threads.contains_key(&11));
+    }
+}
