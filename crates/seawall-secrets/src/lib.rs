@@ -54,6 +54,12 @@ pub use scanner::{
     READ_CHUNK,
 };
 
+/// The builtin rules' regexes, one per rule (for comparisons with other
+/// tools such as ripgrep, which reads the same syntax).
+pub fn builtin_patterns() -> Vec<&'static str> {
+    rules::BUILTIN.iter().map(|b| b.regex).collect()
+}
+
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

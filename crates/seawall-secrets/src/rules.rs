@@ -39,7 +39,16 @@ pub struct Builtin {
     /// matching paths.
     pub path: Option<&'static str>,
     pub check: Check,
+    /// Context-based rule (no fixed token format): not applied under
+    /// library, documentation and test trees (see `LOW_CONFIDENCE_SKIP`).
+    pub low_confidence: bool,
 }
+
+/// Paths where context-based rules (generic assignments, URL passwords,
+/// JWTs) would mostly find protocol examples and test data: installed
+/// libraries, vendored code, documentation and tests. Token-format rules
+/// (provider prefixes, private keys) still run there.
+pub const LOW_CONFIDENCE_SKIP: &str = r"^usr/(?:lib|lib64|libexec|share|include)/|(?:^|/)(?:site-packages|dist-packages|node_modules|vendor|third_party|gems|pkg/mod|registry/src)/|(?:^|/)(?:tests?|testdata|test_data|testing|__tests__|fixtures?|examples?|docs?|samples?|spec)/|(?:_test\.go|_test\.py|\.test\.[jt]sx?|\.spec\.[jt]sx?|\.md|\.markdown|\.rst|\.html?|\.adoc)$|(?:^|/)test_[^/]*\.py$";
 
 use Check as C;
 use Severity::{Critical, High, Medium};
@@ -62,7 +71,13 @@ const fn r(
         min_entropy: 0.0,
         path: None,
         check: C::None,
+        low_confidence: false,
     }
+}
+
+const fn low(mut b: Builtin) -> Builtin {
+    b.low_confidence = true;
+    b
 }
 
 const fn entropy(mut b: Builtin, e: f64) -> Builtin {
@@ -657,7 +672,7 @@ pub static BUILTIN: &[Builtin] = &[
         r"(?P<secret>AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})",
     ),
     // ---- tokens and credentials in common formats ------------------------
-    check(
+    low(check(
         r(
             "jwt",
             "JWT",
@@ -667,8 +682,8 @@ pub static BUILTIN: &[Builtin] = &[
             r"(?:^|[^A-Za-z0-9_-])(?P<secret>eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})",
         ),
         C::Jwt,
-    ),
-    check(
+    )),
+    low(check(
         r(
             "database-url-password",
             "Database",
@@ -688,8 +703,8 @@ pub static BUILTIN: &[Builtin] = &[
             r#"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|jdbc:[a-z0-9]+)://[^:/\s@'"<>]{1,64}:(?P<secret>[^@/\s'"<>]{3,128})@[A-Za-z0-9.\[\]_-]+"#,
         ),
         C::UrlPassword,
-    ),
-    check(
+    )),
+    low(check(
         r(
             "url-credentials",
             "Generic",
@@ -699,7 +714,7 @@ pub static BUILTIN: &[Builtin] = &[
             r#"(?i)\b(?:https?|ftps?)://[A-Za-z0-9._%+-]{1,64}:(?P<secret>[^@/\s'"<>:]{6,128})@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#,
         ),
         C::Generic,
-    ),
+    )),
     path(
         r(
             "shadow-password-hash",
@@ -736,7 +751,7 @@ pub static BUILTIN: &[Builtin] = &[
         ),
         r"(?:^|/)\.?htpasswd[^/]*$",
     ),
-    check(
+    low(check(
         entropy(
             r(
                 "generic-secret-assignment",
@@ -756,12 +771,12 @@ pub static BUILTIN: &[Builtin] = &[
                     "credential",
                     "private_key",
                 ],
-                r#"(?i)(?P<key>secret|passw(?:or)?d|passphrase|api[_.-]?key|access[_.-]?key|credentials?|private[_.-]?key|token)(?P<suffix>[a-z0-9_.-]{0,20})["']?\s{0,4}(?::=|=>|=|:)\s{0,4}["']?(?P<secret>[A-Za-z0-9+/=_~!@#%^&*.-]{12,128})(?:["'\s,;]|$)"#,
+                r#"(?i)(?P<key>secret|passw(?:or)?d|passphrase|api[_.-]?key|access[_.-]?key|credentials?|private[_.-]?key|token)(?P<suffix>[a-z0-9_.-]{0,20})["']?\s{0,4}(?::=|=>|=|:)\s{0,4}(?P<q>["'])?(?P<secret>[A-Za-z0-9+/=_~!@#%^&*.-]{12,128})(?:["'\s,;]|$)"#,
             ),
             3.5,
         ),
         C::Generic,
-    ),
+    )),
 ];
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use seawall_types::Severity;
 use serde::{Deserialize, Serialize};
 
-use crate::rules::{Builtin, Check, BUILTIN};
+use crate::rules::{Builtin, Check, BUILTIN, LOW_CONFIDENCE_SKIP};
 use crate::Error;
 
 /// Files larger than this are not scanned unless a custom rules file raises
@@ -79,6 +79,7 @@ struct Rule {
     min_entropy: f64,
     path: Option<regex::Regex>,
     check: Check,
+    low_confidence: bool,
     keyworded: bool,
 }
 
@@ -105,6 +106,7 @@ pub struct SecretScanner {
     /// Rules without keywords: run on every text file.
     always: Vec<usize>,
     allow: Vec<AllowRule>,
+    low_confidence_skip: regex::Regex,
     max_file_size: u64,
 }
 
@@ -362,6 +364,7 @@ impl SecretScanner {
             pattern_rules,
             always,
             allow,
+            low_confidence_skip: compile_path(LOW_CONFIDENCE_SKIP, "low-confidence-skip", origin)?,
             max_file_size: file.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
         })
     }
@@ -503,11 +506,15 @@ impl SecretScanner {
     ) -> Vec<SecretMatch> {
         let norm = normalise(path);
         let candidates = self.candidates(data);
+        let skip_low = self.low_confidence_skip.is_match(norm);
         let mut raw: Vec<Raw> = Vec::new();
         'rules: for &ri in &candidates {
             let Some(rule) = self.rules.get(ri) else {
                 continue;
             };
+            if rule.low_confidence && skip_low {
+                continue;
+            }
             if let Some(p) = &rule.path {
                 if !p.is_match(norm) {
                     continue;
@@ -527,7 +534,15 @@ impl SecretScanner {
                     .and_then(|g| caps.get(g))
                     .map(|m| m.as_bytes())
                     .unwrap_or(b"");
-                if !self.accept(rule, norm, secret.as_bytes(), whole.as_bytes(), suffix) {
+                let quoted = caps.name("q").is_some();
+                if !self.accept(
+                    rule,
+                    norm,
+                    secret.as_bytes(),
+                    whole.as_bytes(),
+                    suffix,
+                    quoted,
+                ) {
                     continue;
                 }
                 raw.push(Raw {
@@ -624,7 +639,15 @@ impl SecretScanner {
             .collect()
     }
 
-    fn accept(&self, rule: &Rule, norm: &str, secret: &[u8], whole: &[u8], suffix: &[u8]) -> bool {
+    fn accept(
+        &self,
+        rule: &Rule,
+        norm: &str,
+        secret: &[u8],
+        whole: &[u8],
+        suffix: &[u8],
+        quoted: bool,
+    ) -> bool {
         if rule.min_entropy > 0.0 && shannon(secret) < rule.min_entropy {
             return false;
         }
@@ -635,7 +658,7 @@ impl SecretScanner {
             Check::None => true,
             Check::Jwt => jwt_ok(secret),
             Check::BasicAuthBase64 => basic_auth_ok(secret),
-            Check::Generic => generic_ok(secret, suffix),
+            Check::Generic => generic_ok(secret, suffix, quoted, norm),
             Check::UrlPassword => url_password_ok(secret, whole),
         };
         if !ok {
@@ -717,6 +740,7 @@ fn compile_builtin(b: &Builtin) -> Result<Rule, Error> {
             .map(|p| compile_path(p, b.id, "builtin rules"))
             .transpose()?,
         check: b.check,
+        low_confidence: b.low_confidence,
         keyworded: false,
     })
 }
@@ -746,6 +770,7 @@ fn compile_custom(c: &CustomRule, origin: &str) -> Result<Rule, Error> {
             .map(|p| compile_path(p, &c.id, origin))
             .transpose()?,
         check: Check::None,
+        low_confidence: false,
         keyworded: false,
     })
 }
@@ -857,7 +882,19 @@ fn is_placeholder(secret: &[u8]) -> bool {
     distinct.len() <= 2
 }
 
-fn generic_ok(secret: &[u8], suffix: &[u8]) -> bool {
+/// Source files, where an unquoted value after `key:`/`key =` is code (a
+/// type, a variable, a constant), not a literal.
+const CODE_EXTENSIONS: &[&str] = &[
+    "c", "h", "cc", "cpp", "hpp", "rs", "go", "java", "kt", "scala", "py", "js", "mjs", "cjs",
+    "ts", "tsx", "jsx", "rb", "php", "cs", "swift", "m", "pl", "pm", "lua", "dart", "groovy",
+];
+
+fn generic_ok(secret: &[u8], suffix: &[u8], quoted: bool, norm: &str) -> bool {
+    let name = norm.rsplit('/').next().unwrap_or(norm);
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    if !quoted && ext.is_some_and(|e| CODE_EXTENSIONS.contains(&e.as_str())) {
+        return false;
+    }
     let suffix = String::from_utf8_lossy(suffix).to_ascii_lowercase();
     const NOT_SECRET: &[&str] = &[
         "name", "file", "path", "dir", "type", "len", "size", "url", "uri", "hash", "count",
@@ -867,13 +904,13 @@ fn generic_ok(secret: &[u8], suffix: &[u8]) -> bool {
     if NOT_SECRET.iter().any(|w| suffix.contains(w)) {
         return false;
     }
-    let has_digit = secret.iter().any(u8::is_ascii_digit);
-    let has_upper = secret.iter().any(u8::is_ascii_uppercase);
-    let has_lower = secret.iter().any(u8::is_ascii_lowercase);
-    if !(has_digit && (has_upper || has_lower)) {
+    let digits = secret.iter().filter(|c| c.is_ascii_digit()).count();
+    let letters = secret.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let specials = secret.len() - digits - letters;
+    if letters == 0 || !(digits >= 2 || (digits >= 1 && specials >= 1)) {
         return false;
     }
-    // Identifiers with dots (module.attr), versions, paths and references.
+    // Paths, flags, references.
     if secret
         .first()
         .is_some_and(|c| matches!(c, b'/' | b'.' | b'-' | b'%' | b'@' | b'*'))
@@ -881,21 +918,72 @@ fn generic_ok(secret: &[u8], suffix: &[u8]) -> bool {
     {
         return false;
     }
-    let dots = secret.iter().filter(|&&c| c == b'.').count();
-    let letters_dots_only = secret
-        .iter()
-        .all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_');
-    if dots >= 1 && letters_dots_only && !secret.iter().take(3).any(u8::is_ascii_digit) {
-        // `self.cfg.key2`, `os.environ.x` style identifiers.
-        let segments_start_alpha = secret.split(|&c| c == b'.').all(|s| {
-            s.first()
-                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
-        });
-        if segments_start_alpha {
-            return false;
-        }
+    let text = String::from_utf8_lossy(secret);
+    // Dotted identifiers: `self.cfg.key2`, `ed25519.Ed25519PrivateKey`.
+    if text.contains('.')
+        && text.split('.').all(|seg| {
+            seg.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    {
+        return false;
+    }
+    // CamelCase type names (`V1ServiceAccountTokenProjection`) and
+    // snake_case / SCREAMING_SNAKE identifiers (`MSV1_0_LOOKUP_TOKEN`).
+    if camel_case(&text) || snake_identifier(&text) {
+        return false;
+    }
+    // Resource paths: `projects/my-project/secrets/x`.
+    if text.contains('/')
+        && text.split('/').any(|seg| {
+            seg.len() >= 4
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+        })
+    {
+        return false;
     }
     true
+}
+
+/// `a_b_c` or `A_B_C` words: every `_`-separated part is single-case.
+fn snake_identifier(s: &str) -> bool {
+    s.contains('_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.split('_').all(|seg| {
+            !(seg.chars().any(|c| c.is_ascii_uppercase())
+                && seg.chars().any(|c| c.is_ascii_lowercase()))
+        })
+}
+
+/// Two or more capitalised words (digits allowed) and nothing else.
+fn camel_case(s: &str) -> bool {
+    if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let mut words = 0;
+    let mut prev_upper = false;
+    let mut run_upper = 0;
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            if !prev_upper {
+                words += 1;
+            }
+            run_upper += 1;
+            if run_upper > 2 {
+                return false;
+            }
+        } else {
+            run_upper = 0;
+        }
+        prev_upper = c.is_ascii_uppercase();
+    }
+    // Random strings have many short upper-case runs; words have few.
+    let lower = s.chars().filter(char::is_ascii_lowercase).count();
+    words >= 2 && lower >= 4 * words
 }
 
 fn url_password_ok(secret: &[u8], whole: &[u8]) -> bool {
