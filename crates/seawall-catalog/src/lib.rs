@@ -25,9 +25,12 @@
 
 pub use seawall_types::{Ecosystem, Location, OsInfo, Package};
 
+mod apk;
 mod dir;
+mod dpkg;
 mod os;
 mod purl;
+mod rpm;
 mod util;
 
 pub use dir::{scan_dir, scan_dir_report, DirScan};
@@ -141,7 +144,7 @@ pub trait Cataloger: Send + Sync {
 
 /// Every built-in cataloger, in a fixed order.
 pub fn builtin() -> Vec<Box<dyn Cataloger>> {
-    vec![]
+    vec![Box::new(dpkg::Dpkg), Box::new(apk::Apk), Box::new(rpm::Rpm)]
 }
 
 /// Path helper shared by the catalogers' `wants`: `a/b/c` has parent dir name
