@@ -26,14 +26,21 @@
 pub use seawall_types::{Ecosystem, Location, OsInfo, Package};
 
 mod apk;
+mod cargo;
 mod dir;
 mod dpkg;
+mod gobin;
+mod gomod;
+mod license;
+mod npm;
 mod os;
 mod purl;
+mod python;
 mod rpm;
 mod util;
 
 pub use dir::{scan_dir, scan_dir_report, DirScan};
+pub use gobin::{read_build_info, BuildInfo};
 pub use os::{detect_os, parse_os_release, OS_RELEASE_PATHS};
 pub use purl::{finalize, os_purl};
 
@@ -144,7 +151,22 @@ pub trait Cataloger: Send + Sync {
 
 /// Every built-in cataloger, in a fixed order.
 pub fn builtin() -> Vec<Box<dyn Cataloger>> {
-    vec![Box::new(dpkg::Dpkg), Box::new(apk::Apk), Box::new(rpm::Rpm)]
+    vec![
+        // operating system packages
+        Box::new(dpkg::Dpkg),
+        Box::new(apk::Apk),
+        Box::new(rpm::Rpm),
+        // installed language packages
+        Box::new(python::Python),
+        Box::new(npm::NpmInstalled),
+        // lock and manifest files
+        Box::new(npm::NpmLock),
+        Box::new(cargo::CargoLock),
+        Box::new(gomod::GoMod),
+        // binaries
+        Box::new(gobin::GoBinary),
+        Box::new(cargo::CargoAuditable),
+    ]
 }
 
 /// Path helper shared by the catalogers' `wants`: `a/b/c` has parent dir name
