@@ -272,7 +272,7 @@ fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {
                 deps.push((m.to_string(), v.to_string()));
                 last_is_main = false;
             }
-            ["=>", m, v, ..] => {
+            ["=>", m, v, ..] if !v.is_empty() && !m.starts_with(['.', '/']) => {
                 let slot = if last_is_main {
                     main.as_mut()
                 } else {
@@ -282,9 +282,11 @@ fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {
                     *s = (m.to_string(), v.to_string());
                 }
             }
-            ["=>", m] => {
+            ["=>", ..] => {
+                // Replaced by a local directory: the code is not the
+                // published version, so the version is unknown.
                 if let Some(s) = deps.last_mut().filter(|_| !last_is_main) {
-                    *s = (m.to_string(), String::new()); // local directory
+                    s.1 = "(devel)".into();
                 }
             }
             ["build", kv] => {

@@ -27,16 +27,20 @@ pub use seawall_types::{Ecosystem, Location, OsInfo, Package};
 
 mod apk;
 mod cargo;
+mod composer;
 mod dir;
+mod dotnet;
 mod dpkg;
 mod gobin;
 mod gomod;
+mod java;
 mod license;
 mod npm;
 mod os;
 mod purl;
 mod python;
 mod rpm;
+mod ruby;
 mod util;
 
 pub use dir::{scan_dir, scan_dir_report, DirScan};
@@ -159,6 +163,10 @@ pub fn builtin() -> Vec<Box<dyn Cataloger>> {
         // installed language packages
         Box::new(python::Python),
         Box::new(npm::NpmInstalled),
+        Box::new(ruby::Gemspec),
+        Box::new(composer::Composer),
+        Box::new(java::Java),
+        Box::new(dotnet::DotnetDeps),
         // lock and manifest files
         Box::new(npm::NpmLock),
         Box::new(cargo::CargoLock),

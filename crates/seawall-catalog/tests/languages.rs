@@ -232,3 +232,40 @@ fn go_mod_files() {
     let p = g("syft-one-package");
     assert_eq!(ids(&p), vec!["github.com/bmatcuk/doublestar@v1.3.1"]);
 }
+
+#[test]
+fn java_pom_properties() {
+    let Some(f) = fixtures("java_pom_properties") else {
+        return;
+    };
+    let d = f.join("java/syft-pom-properties");
+    let one = |n: &str| {
+        let p = parse_as(
+            "java",
+            &d.join(format!("{n}.pom.properties")),
+            &format!("app/META-INF/maven/x/{n}/pom.properties"),
+        )
+        .unwrap();
+        assert_eq!(p.len(), 1, "{n}");
+        p.into_iter().next().unwrap()
+    };
+    for n in ["small", "extra", "colon-delimited"] {
+        let p = one(n);
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str()),
+            ("org.anchore:example-java-app-maven", "0.1.0"),
+            "{n}"
+        );
+        assert_eq!(p.purl, "pkg:maven/org.anchore/example-java-app-maven@0.1.0");
+    }
+    let p = one("equals-delimited-with-colons");
+    assert_eq!(
+        (p.name.as_str(), p.version.as_str()),
+        ("org.anchore:example-java:app-maven", "0.1.0:something")
+    );
+    let p = one("colon-delimited-with-equals");
+    assert_eq!(
+        (p.name.as_str(), p.version.as_str()),
+        ("org.anchore:example-java=app-maven", "0.1.0=something")
+    );
+}
