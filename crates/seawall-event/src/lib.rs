@@ -36,6 +36,15 @@ pub enum Record {
     Process(ProcessSnapshot),
     /// Information about the machine the events come from.
     Host(HostInfo),
+    /// A resolved DNS name (for `fd.sip.name` and friends).
+    Dns(DnsEntry),
+}
+
+/// A DNS name and the addresses it resolved to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DnsEntry {
+    pub name: String,
+    pub addrs: Vec<IpAddr>,
 }
 
 /// One completed syscall.

@@ -128,8 +128,8 @@ pub enum Fid {
     FdSnet,
     FdLnet,
     FdRnet,
-    /// DNS names of fd addresses: no resolver in the stream, always NULL.
-    FdIpName,
+    /// DNS name of an fd address (`c`, `s`, `l`, `r`), from `dns` records.
+    FdIpName(char),
     FdConnected,
     FdNameChanged,
     FdIsServer,
@@ -345,7 +345,10 @@ pub fn resolve(name: &str, arg: Option<&str>) -> Result<Field, FieldError> {
         "fd.snet" => f(FdSnet, Net),
         "fd.lnet" => f(FdLnet, Net),
         "fd.rnet" => f(FdRnet, Net),
-        "fd.cip.name" | "fd.sip.name" | "fd.lip.name" | "fd.rip.name" => f(FdIpName, Str),
+        "fd.cip.name" => f(FdIpName('c'), Str),
+        "fd.sip.name" => f(FdIpName('s'), Str),
+        "fd.lip.name" => f(FdIpName('l'), Str),
+        "fd.rip.name" => f(FdIpName('r'), Str),
         "fd.connected" => f(FdConnected, Bool),
         "fd.name_changed" => f(FdNameChanged, Bool),
         "fd.is_server" => f(FdIsServer, Bool),
@@ -954,7 +957,10 @@ impl<'a> Ctx<'a> {
             FdSport => self.fd_port('s'),
             FdLport => self.fd_port('l'),
             FdRport => self.fd_port('r'),
-            FdIpName => V::Null,
+            FdIpName(w) => match self.fd_ip(*w) {
+                V::Ip(ip) => self.st.dns.get(&ip).map(|n| s(n)).unwrap_or(V::Null),
+                _ => V::Null,
+            },
             FdConnected => self.fd.map(|f| V::B(f.connected)).unwrap_or(V::Null),
             FdNameChanged => self.fd.map(|f| V::B(f.name_changed)).unwrap_or(V::Null),
             FdIsServer => self

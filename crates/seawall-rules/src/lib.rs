@@ -236,6 +236,13 @@ impl Engine {
             Record::User(u) => self.state.add_user(u.clone()),
             Record::Group(g) => self.state.add_group(g.clone()),
             Record::Process(p) => self.state.add_process(p.clone()),
+            Record::Dns(d) => {
+                for a in &d.addrs {
+                    if self.state.dns.len() < 1_000_000 {
+                        self.state.dns.insert(*a, d.name.clone());
+                    }
+                }
+            }
             Record::Host(h) => {
                 if self.opts.hostname.is_none() && !h.hostname.is_empty() {
                     self.hostname = h.hostname.clone();

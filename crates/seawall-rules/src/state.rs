@@ -385,6 +385,8 @@ pub struct State {
     pub groups: HashMap<(Option<String>, u32), GroupEntry>,
     pub hostname: String,
     pub boot_ts: u64,
+    /// Address to DNS name, from `dns` records.
+    pub dns: HashMap<IpAddr, String>,
 }
 
 /// Per-event context produced by [`State::apply`].
