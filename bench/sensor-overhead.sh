@@ -1,0 +1,69 @@
+#!/bin/sh
+# Sensor overhead benchmark (root): runs a syscall-heavy loop (open/close
+# storm, then an exec storm) without and with `seawall runtime watch`
+# loaded with the upstream stable Falco rules, in one run, and prints the
+# slowdown ratios, the events/s the sensor sustained, its drops and its CPU.
+#
+#   bench/sensor-overhead.sh [SEAWALL_BIN] [RULES]
+#
+# Targets (issue 8): slowdown <= 1.10, 200k events/s with zero drops.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${1:-${CARGO_TARGET_DIR:-$ROOT/target}/release/seawall}
+RULES=${2:-$ROOT/../shared/rules/falco/falco_rules.yaml}
+OPENS=${OPENS:-400000}
+EXECS=${EXECS:-2000}
+[ "$(id -u)" = 0 ] || { echo "sensor-overhead: must run as root" >&2; exit 2; }
+[ -x "$BIN" ] || { echo "sensor-overhead: $BIN not found (cargo build --release -p seawall)" >&2; exit 2; }
+[ -f "$RULES" ] || { echo "sensor-overhead: rules $RULES not found" >&2; exit 2; }
+W=$(mktemp -d)
+trap 'kill $SPID 2>/dev/null || true; rm -rf "$W"' EXIT
+SPID=
+cat > "$W/storm.c" <<'C'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	long n = atol(argv[2]);
+	if (!strcmp(argv[1], "open")) {
+		for (long i = 0; i < n; i++) {
+			int fd = open("/etc/hostname", O_RDONLY);
+			if (fd >= 0) close(fd);
+		}
+	} else {
+		for (long i = 0; i < n; i++) {
+			pid_t p = fork();
+			if (p == 0) { execl("/bin/true", "true", (char *)0); _exit(127); }
+			waitpid(p, 0, 0);
+		}
+	}
+	return 0;
+}
+C
+gcc -O2 -o "$W/storm" "$W/storm.c"
+now() { date +%s.%N; }
+run() { s=$(now); "$W/storm" "$1" "$2"; e=$(now); echo "$e - $s" | bc -l; }
+ticks() { awk '{print $14+$15}' /proc/$1/stat; }
+HZ=$(getconf CLK_TCK)
+
+base_open=$(run open "$OPENS"); base_exec=$(run exec "$EXECS")
+
+PORT=$((20000 + $$ % 20000))
+"$BIN" runtime watch --rules "$RULES" --output "file:$W/alerts" --metrics "127.0.0.1:$PORT" 2>"$W/sensor.log" &
+SPID=$!
+i=0; until grep -q "sensor running" "$W/sensor.log"; do
+	i=$((i + 1)); [ $i -lt 600 ] || { cat "$W/sensor.log" >&2; exit 1; }; sleep 0.1
+done
+metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+sleep 1
+ev0=$(metric seawall_sensor_kernel_records_total); t0=$(ticks $SPID); s0=$(now)
+with_open=$(run open "$OPENS"); with_exec=$(run exec "$EXECS")
+sleep 1
+s1=$(now); t1=$(ticks $SPID); ev1=$(metric seawall_sensor_kernel_records_total); drops=$(metric seawall_sensor_drops_total)
+
+printf 'open/close storm: %d iterations  %.3fs -> %.3fs  slowdown %.3f\n' "$OPENS" "$base_open" "$with_open" "$(echo "$with_open / $base_open" | bc -l)"
+printf 'exec storm:       %d iterations  %.3fs -> %.3fs  slowdown %.3f\n' "$EXECS" "$base_exec" "$with_exec" "$(echo "$with_exec / $base_exec" | bc -l)"
+printf 'events: %d in %.2fs of load = %.0f events/s; drops %s\n' "$((ev1 - ev0))" "$(echo "$with_open + $with_exec" | bc -l)" "$(echo "($ev1 - $ev0) / ($with_open + $with_exec)" | bc -l)" "$drops"
+printf 'sensor CPU: %.1f%% of one core over %.2fs\n' "$(echo "100 * ($t1 - $t0) / $HZ / ($s1 - $s0)" | bc -l)" "$(echo "$s1 - $s0" | bc -l)"

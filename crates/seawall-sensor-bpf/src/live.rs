@@ -1,0 +1,191 @@
+//! Loading, attaching and reading the BPF program.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::mem::MaybeUninit;
+use std::rc::Rc;
+use std::time::Duration;
+
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::{MapCore, MapFlags, OpenObject, RingBuffer, RingBufferBuilder};
+use seawall_event::{EventType, Record};
+
+use crate::skel::{SensorSkel, SensorSkelBuilder};
+use crate::{Converter, Error, SensorConfig, Stats};
+
+/// Most records converted per `poll` call, so callers keep control.
+const POLL_BATCH: usize = 65_536;
+
+/// The running sensor. Dropping it detaches every program.
+pub struct Sensor {
+    skel: SensorSkel<'static>,
+    rb: RingBuffer<'static>,
+    queue: Rc<RefCell<VecDeque<Vec<u8>>>>,
+    conv: Converter,
+    stats: Stats,
+    free: Vec<Vec<u8>>,
+}
+
+fn bpf_err(what: &str, e: libbpf_rs::Error) -> Error {
+    let raw = e.to_string();
+    let hint = if raw.contains("Operation not permitted") || raw.contains("EPERM") {
+        " (needs root: CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN; kernel lockdown or a seccomp \
+         profile can also forbid BPF)"
+    } else if raw.contains("No such file") || raw.contains("ENOENT") {
+        " (the kernel lacks a needed tracepoint or BTF type: raw_tracepoint sys_enter/sys_exit \
+         and tp_btf sched_process_{exec,fork,exit} are required)"
+    } else if raw.contains("Invalid argument") || raw.contains("EINVAL") {
+        " (the verifier or the kernel rejected the program; kernel 5.8+ with BTF is required)"
+    } else {
+        ""
+    };
+    Error::Bpf {
+        what: what.to_string(),
+        detail: format!("{raw}{hint}"),
+    }
+}
+
+impl Sensor {
+    /// Load and attach the programs, set the wanted syscalls.
+    pub fn start(cfg: SensorConfig) -> Result<Sensor, Error> {
+        crate::preflight()?;
+        // The skeleton borrows its object storage for its whole life; the
+        // sensor lives as long as the process that runs it, so leak it.
+        let storage: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
+        let builder = SensorSkelBuilder::default();
+        let mut open = builder
+            .open(storage)
+            .map_err(|e| bpf_err("open the BPF object", e))?;
+        if let Some(ro) = open.maps.rodata_data.as_deref_mut() {
+            ro.self_tgid = std::process::id();
+        }
+        let mut skel = open
+            .load()
+            .map_err(|e| bpf_err("load the BPF programs into the kernel", e))?;
+        skel.attach()
+            .map_err(|e| bpf_err("attach the BPF programs to the syscall and sched tracepoints", e))?;
+
+        let queue: Rc<RefCell<VecDeque<Vec<u8>>>> = Rc::new(RefCell::new(VecDeque::new()));
+        let q = queue.clone();
+        let mut builder = RingBufferBuilder::new();
+        builder
+            .add(&skel.maps.events, move |data: &[u8]| {
+                q.borrow_mut().push_back(data.to_vec());
+                0
+            })
+            .map_err(|e| bpf_err("set up the ring buffer reader", e))?;
+        let rb = builder
+            .build()
+            .map_err(|e| bpf_err("set up the ring buffer reader", e))?;
+        let mut s = Sensor {
+            skel,
+            rb,
+            queue,
+            conv: Converter::new(),
+            stats: Stats::default(),
+            free: Vec::new(),
+        };
+        s.set_wanted(&cfg.wanted)?;
+        Ok(s)
+    }
+
+    /// The initial `/proc` snapshot, host info, users and containers.
+    /// Call once after [`Sensor::start`] (records for processes that start
+    /// meanwhile arrive as events, so nothing is missed).
+    pub fn initial_records(&mut self) -> Vec<Record> {
+        let recs = crate::procscan::scan(
+            std::path::Path::new("/proc"),
+            std::process::id(),
+            &mut |id, rt, pid| crate::container::lookup(id, rt, pid),
+        );
+        for id in crate::procscan::container_ids(&recs) {
+            self.conv.mark_described(&id);
+        }
+        recs
+    }
+
+    /// Wait up to `timeout` for records and hand each converted record to
+    /// `out`. Returns the number of kernel records consumed.
+    pub fn poll(&mut self, timeout: Duration, out: &mut dyn FnMut(Record)) -> Result<usize, Error> {
+        if self.queue.borrow().is_empty() {
+            let rc = self.rb.poll_raw(timeout);
+            if rc < 0 && rc != -libc::EINTR {
+                return Err(Error::Poll(std::io::Error::from_raw_os_error(-rc).to_string()));
+            }
+        }
+        let mut n = 0;
+        loop {
+            let item = self.queue.borrow_mut().pop_front();
+            let Some(buf) = item else { break };
+            n += 1;
+            self.stats.records_read += 1;
+            if !self.conv.convert(&buf, out) {
+                self.stats.decode_errors += 1;
+            }
+            if self.free.len() < 64 {
+                self.free.push(buf);
+            }
+            if n >= POLL_BATCH {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Capture exactly the state-keeping syscalls plus `wanted` (all
+    /// supported syscalls when empty). Returns the wanted types the sensor
+    /// cannot capture.
+    pub fn set_wanted(&mut self, wanted: &[EventType]) -> Result<Vec<String>, Error> {
+        let (cfg, unknown) = crate::kernel_config(wanted);
+        let mut on = vec![[0u8; 8]; crate::MAX_SYSCALLS];
+        for (nr, c) in cfg {
+            if let Some(slot) = on.get_mut(nr as usize) {
+                *slot = c;
+            }
+        }
+        for (nr, c) in on.iter().enumerate() {
+            let key = (nr as u32).to_ne_bytes();
+            self.skel
+                .maps
+                .sc_cfg
+                .update(&key, c, MapFlags::ANY)
+                .map_err(|e| bpf_err("update the wanted-syscall map", e))?;
+        }
+        Ok(unknown)
+    }
+
+    /// Response: deliver `signal` to process `pid` at its next syscall
+    /// (`bpf_send_signal` from the process's own context).
+    pub fn kill_on_next_syscall(&self, pid: u32, signal: i32) -> Result<(), Error> {
+        self.skel
+            .maps
+            .kill_targets
+            .update(&pid.to_ne_bytes(), &(signal as u32).to_ne_bytes(), MapFlags::ANY)
+            .map_err(|e| bpf_err("queue a kill response", e))
+    }
+
+    /// Kernel and user-space counters.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats;
+        let sum = |idx: u32| -> u64 {
+            self.skel
+                .maps
+                .counters
+                .lookup_percpu(&idx.to_ne_bytes(), MapFlags::ANY)
+                .ok()
+                .flatten()
+                .map(|cpus| {
+                    cpus.iter()
+                        .filter_map(|v| v.get(..8).and_then(|b| b.try_into().ok()))
+                        .map(u64::from_ne_bytes)
+                        .sum()
+                })
+                .unwrap_or(0)
+        };
+        s.kernel_records = sum(0);
+        s.kernel_drops = sum(1);
+        s.stash_overflows = sum(2);
+        s.signals_sent = sum(3);
+        s
+    }
+}
