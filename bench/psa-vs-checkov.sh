@@ -18,6 +18,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PSA=${PSA:-$ROOT/../shared/testdata/psa}
 CHECKOV=${CHECKOV:-checkov}
 [ -d "$PSA" ] || { echo "PSA fixtures not found at $PSA" >&2; exit 2; }
+# Canonical path: Checkov silently skips everything under a path containing
+# "/../" (it treats ".." as a hidden directory).
+PSA=$(cd "$PSA" && pwd -P)
 [ -x /usr/bin/time ] || { echo "/usr/bin/time (GNU time) is required" >&2; exit 2; }
 
 if [ -z "${SEAWALL:-}" ]; then
