@@ -246,10 +246,11 @@ fn ldflags_version(ldflags: &str) -> Option<String> {
 /// `v0.0.0-20240603093900-cf8a8d29271d` from `vcs.time` and `vcs.revision`.
 fn pseudo_version(time: &str, rev: &str) -> Option<String> {
     let digits: String = time.chars().filter(char::is_ascii_digit).take(14).collect();
-    if digits.len() != 14 || rev.len() < 12 {
+    let rev = rev.get(..12)?;
+    if digits.len() != 14 || !rev.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    Some(format!("v0.0.0-{digits}-{}", &rev[..12]))
+    Some(format!("v0.0.0-{digits}-{rev}"))
 }
 
 fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {

@@ -190,8 +190,9 @@ pub(crate) fn parse_package_lock(path: &str, data: &[u8]) -> Result<Vec<Package>
 /// Package name of a yarn spec `name@range` / `@scope/name@npm:range`.
 fn yarn_spec_name(spec: &str) -> &str {
     let s = spec.trim().trim_matches('"');
-    match s[1.min(s.len())..].find('@') {
-        Some(i) => &s[..i + 1],
+    // the first '@' after the first character (a scope starts with '@')
+    match s.char_indices().skip(1).find(|(_, c)| *c == '@') {
+        Some((i, _)) => &s[..i],
         None => s,
     }
 }
@@ -258,8 +259,8 @@ pub(crate) fn parse_pnpm(path: &str, data: &[u8]) -> Result<Vec<Package>, Catalo
         let Some(key) = k.as_str() else { continue };
         let key = key.strip_prefix('/').unwrap_or(key);
         let key = key.split('(').next().unwrap_or(key);
-        let (name, version) = match key[1.min(key.len())..].rfind('@') {
-            Some(i) => (&key[..i + 1], &key[i + 2..]),
+        let (name, version) = match key.rfind('@').filter(|&i| i > 0) {
+            Some(i) => (&key[..i], &key[i + 1..]),
             None => match key.rsplit_once('/') {
                 Some((n, v)) => (n, v.split('_').next().unwrap_or(v)),
                 None => continue,
@@ -347,5 +348,22 @@ mod tests {
         assert!(NpmInstalled
             .parse("n/node_modules/x/package.json", b"{")
             .is_err());
+    }
+}
+
+#[cfg(test)]
+mod unicode_tests {
+    use super::*;
+
+    #[test]
+    fn multibyte_keys_do_not_panic() {
+        assert_eq!(yarn_spec_name("é@1"), "é");
+        assert_eq!(yarn_spec_name("@s/é@npm:1"), "@s/é");
+        let p = parse_pnpm(
+            "pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\npackages:\n  é@1.0.0: {}\n  'é': {}\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(p.len(), 1);
     }
 }

@@ -275,7 +275,7 @@ fn bdb_blobs(path: &str, data: &[u8]) -> Result<Vec<Vec<u8>>, CatalogError> {
             continue;
         }
         let entries = db.u16_at(page, 20).unwrap_or(0) as usize;
-        if entries % 2 != 0 {
+        if entries & 1 == 1 {
             return Err(err(format!(
                 "page {n}: odd number of hash entries ({entries})"
             )));
@@ -338,7 +338,7 @@ fn bdb_overflow(db: &Bdb, first: u32, total: usize) -> Result<Vec<u8>, String> {
         out.extend_from_slice(body);
         cur = next;
     }
-    out.truncate(total.max(out.len().min(total)));
+    out.truncate(total);
     Ok(out)
 }
 
