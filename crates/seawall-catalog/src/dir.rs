@@ -56,6 +56,7 @@ pub(crate) fn scan_dir_with(
             "not a directory",
         ));
     }
+    let root_dev = meta.dev();
     let read = |rel: &str| read_in_root(root, rel);
     let os = detect_os(&read);
     let mut pkgs = Vec::new();
@@ -92,6 +93,14 @@ pub(crate) fn scan_dir_with(
             let Ok(md) = entry.metadata() else { continue };
             let ft = md.file_type();
             if ft.is_dir() {
+                // Kernel filesystems mounted into a live root (`/proc`,
+                // `/sys`, `/dev`) are not part of the image.
+                if depth == 0
+                    && matches!(child_rel.as_str(), "proc" | "sys" | "dev")
+                    && md.dev() != root_dev
+                {
+                    continue;
+                }
                 if depth < MAX_DEPTH {
                     stack.push((entry.path(), child_rel, depth + 1));
                 }

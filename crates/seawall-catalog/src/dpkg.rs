@@ -6,6 +6,16 @@ use crate::{file_name, new_package, parent_dir, CatalogError, Cataloger, FileMet
 
 pub struct Dpkg;
 
+/// `usr/share/doc/<package>/copyright`: the licences of a Debian package.
+/// Its [`parse`](Cataloger::parse) returns a *licence fact* (a [`Package`]
+/// whose purl starts with [`LICENSE_FACT`]); [`crate::finalize`] moves the
+/// licences onto the deb package of that name and drops the fact. Per-file,
+/// so it caches per layer and follows whiteouts like every other result.
+pub struct DpkgCopyright;
+
+/// Purl prefix marking a licence fact (never present in finalized output).
+pub const LICENSE_FACT: &str = "x-seawall-license-fact:";
+
 const STATUS: &str = "var/lib/dpkg/status";
 const STATUS_D: &str = "var/lib/dpkg/status.d";
 /// Control-file companions that sit beside entries in `status.d`.
@@ -44,6 +54,65 @@ impl Cataloger for Dpkg {
         let status_required = file_name(path) == "status" && parent_dir(path) != STATUS_D;
         parse_status(path, data, status_required)
     }
+}
+
+impl Cataloger for DpkgCopyright {
+    fn id(&self) -> &'static str {
+        "dpkg-copyright"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn wants(&self, m: &FileMeta) -> bool {
+        m.is_regular()
+            && m.size <= 1024 * 1024
+            && m.file_name() == "copyright"
+            && parent_dir(parent_dir(m.path)) == "usr/share/doc"
+    }
+    fn parse(&self, path: &str, data: &[u8]) -> Result<Vec<Package>, CatalogError> {
+        let pkg = file_name(parent_dir(path));
+        let licenses = copyright_licenses(&crate::util::text(data));
+        if pkg.is_empty() || licenses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut p = new_package(
+            pkg,
+            "",
+            Ecosystem::Deb,
+            format!("{LICENSE_FACT}deb/{pkg}"),
+            path,
+        );
+        p.licenses = licenses;
+        Ok(vec![p])
+    }
+}
+
+/// Licences named in a Debian copyright file: DEP-5 `License:` fields (first
+/// line) and references to `/usr/share/common-licenses/NAME`, sorted, unique.
+pub(crate) fn copyright_licenses(text: &str) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    const COMMON: &str = "/usr/share/common-licenses/";
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("License:") {
+            let v = v.trim();
+            if !v.is_empty() && v.len() <= 100 {
+                out.insert(v.to_string());
+            }
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find(COMMON) {
+            rest = &rest[i + COMMON.len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_'))
+                .collect();
+            let name = name.trim_end_matches('.');
+            if !name.is_empty() {
+                out.insert(name.to_string());
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// One deb822 stanza: (field, value) pairs in file order.
@@ -191,6 +260,30 @@ mod tests {
         assert_eq!(p[1].source_name.as_deref(), Some("bash"));
         assert_eq!(p[1].source_version.as_deref(), Some("4.4"));
         assert_eq!(p[1].locations[0].path, "var/lib/dpkg/status");
+    }
+
+    #[test]
+    fn copyright_facts() {
+        let t = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nLicense: GPL-2+\n On Debian systems see `/usr/share/common-licenses/GPL-2'.\n\nFiles: x\nLicense: public-domain\n";
+        assert_eq!(
+            copyright_licenses(t),
+            vec!["GPL-2", "GPL-2+", "public-domain"]
+        );
+        let m = FileMeta {
+            path: "usr/share/doc/libc6/copyright",
+            size: 10,
+            mode: 0o100644,
+        };
+        assert!(DpkgCopyright.wants(&m));
+        let p = DpkgCopyright
+            .parse("usr/share/doc/libc6/copyright", t.as_bytes())
+            .unwrap();
+        assert_eq!(p[0].name, "libc6");
+        assert!(p[0].purl.starts_with(LICENSE_FACT));
+        assert!(DpkgCopyright
+            .parse("usr/share/doc/x/copyright", b"no licence here")
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

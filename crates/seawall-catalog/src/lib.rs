@@ -28,7 +28,7 @@ pub use seawall_types::{Ecosystem, Location, OsInfo, Package};
 mod apk;
 mod cargo;
 mod composer;
-mod dir;
+pub mod dir;
 mod dotnet;
 mod dpkg;
 mod gobin;
@@ -44,6 +44,7 @@ mod ruby;
 mod util;
 
 pub use dir::{scan_dir, scan_dir_report, DirScan};
+pub use dpkg::LICENSE_FACT;
 pub use gobin::{read_build_info, BuildInfo};
 pub use os::{detect_os, parse_os_release, OS_RELEASE_PATHS};
 pub use purl::{finalize, os_purl};
@@ -158,6 +159,7 @@ pub fn builtin() -> Vec<Box<dyn Cataloger>> {
     vec![
         // operating system packages
         Box::new(dpkg::Dpkg),
+        Box::new(dpkg::DpkgCopyright),
         Box::new(apk::Apk),
         Box::new(rpm::Rpm),
         // installed language packages

@@ -212,11 +212,27 @@ pub fn os_purl(p: &Package, os: Option<&OsInfo>) -> Option<String> {
 /// `pkg:deb/debian/openssl@3.0.17-1~deb12u2?arch=amd64&distro=debian-12`),
 /// merges duplicates (same ecosystem, name, version, arch and purl; their
 /// locations and licences are united) and sorts deterministically by
-/// ecosystem, name, version, purl.
+/// ecosystem, name, version, purl. Licence facts from `dpkg-copyright`
+/// (purl prefix [`crate::LICENSE_FACT`]) are moved onto the deb packages of
+/// the same name and removed; call `finalize` once, on the merged result.
 pub fn finalize(pkgs: Vec<Package>, os: Option<&OsInfo>) -> Vec<Package> {
     let mut map: BTreeMap<(Ecosystem, String, String, String, Option<String>), Package> =
         BTreeMap::new();
+    // Licence facts (dpkg copyright files) attach to deb packages by name.
+    let (facts, pkgs): (Vec<Package>, Vec<Package>) = pkgs
+        .into_iter()
+        .partition(|p| p.purl.starts_with(crate::dpkg::LICENSE_FACT));
+    let mut deb_licenses: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for f in facts {
+        deb_licenses.entry(f.name).or_default().extend(f.licenses);
+    }
     for mut p in pkgs {
+        if p.ecosystem == Ecosystem::Deb && p.licenses.is_empty() {
+            if let Some(l) = deb_licenses.get(&p.name) {
+                p.licenses = l.clone();
+            }
+        }
         if let Some(purl) = os_purl(&p, os) {
             p.purl = purl;
         }

@@ -130,6 +130,8 @@ fn dpkg_distroless_and_image_layouts() {
     };
     let (_, p) = scan_dir(&f.join("dpkg/syft-distroless")).unwrap();
     assert_eq!(ids(&p), vec!["libsqlite3-0@3.34.1-3"]);
+    // licences from usr/share/doc/libsqlite3-0/copyright
+    assert_eq!(p[0].licenses, vec!["GPL-2", "GPL-2+", "public-domain"]);
     let (os, p) = scan_dir(&f.join("dpkg/syft-image-dpkg")).unwrap();
     assert_eq!(ids(&p), vec!["libpam-runtime@1.1.8-3.6"]);
     let os = os.expect("os-release present");
@@ -141,6 +143,7 @@ fn dpkg_distroless_and_image_layouts() {
         p[0].purl
     );
     assert_eq!(p[0].source_name.as_deref(), Some("pam"));
+    assert_eq!(p[0].licenses, vec!["GPL-1", "GPL-2", "LGPL-2.1"]);
 }
 
 #[test]
