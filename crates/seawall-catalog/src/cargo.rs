@@ -40,7 +40,12 @@ impl Cataloger for CargoLock {
         1
     }
     fn wants(&self, m: &FileMeta) -> bool {
-        m.is_regular() && m.file_name() == "Cargo.lock" && m.size <= 32 * 1024 * 1024
+        m.is_regular()
+            && m.file_name() == "Cargo.lock"
+            && m.size <= 32 * 1024 * 1024
+            // sources of downloaded crates are not the project's dependencies
+            && !m.path.contains(".cargo/registry/")
+            && !m.path.contains(".cargo/git/")
     }
     /// Every `[[package]]`, the workspace's own crates included (Cargo.lock
     /// does not mark them).

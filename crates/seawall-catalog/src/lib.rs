@@ -154,8 +154,37 @@ pub trait Cataloger: Send + Sync {
     }
 }
 
-/// Every built-in cataloger, in a fixed order.
+/// Every built-in cataloger, in a fixed order: what is installed plus the
+/// lock and manifest files of source trees. Use for `dir:`/`seawall fs`.
+///
+/// | id | reads | ecosystem |
+/// |---|---|---|
+/// | `dpkg` | `var/lib/dpkg/status`, `var/lib/dpkg/status.d/*` | deb |
+/// | `dpkg-copyright` | `usr/share/doc/*/copyright` (licence facts, see [`finalize`]) | deb |
+/// | `apk` | `lib/apk/db/installed` | apk |
+/// | `rpm` | `{var/lib,usr/lib/sysimage,usr/share}/rpm/{Packages,Packages.db,rpmdb.sqlite}`, `var/lib/rpmmanifest/container-manifest-2` | rpm |
+/// | `python` | `*.dist-info/METADATA` (+ licence files), `*.egg-info/PKG-INFO`, `*.egg-info` | PyPI |
+/// | `npm` | `**/node_modules/[@scope/]name/package.json` | npm |
+/// | `gemspec` | `**/specifications/[default/]*.gemspec` | RubyGems |
+/// | `composer` | `**/vendor/composer/installed.json` | Packagist |
+/// | `java` | `*.jar`, `*.war`, `*.ear`, `*.jpi`, `*.hpi`, loose `META-INF/maven/**/pom.properties` | Maven |
+/// | `dotnet-deps` | `*.deps.json` | NuGet |
+/// | `gobinary` | executables (Go build info) | Go |
+/// | `cargo-auditable` | executables (`.dep-v0`) | crates.io |
+/// | `npm-lock` | `package-lock.json`, `yarn.lock`, `pnpm-lock.yaml` (not under node_modules) | npm |
+/// | `cargo` | `Cargo.lock` (not in the cargo registry cache) | crates.io |
+/// | `gomod` | `go.mod` (not in the module cache) | Go |
 pub fn builtin() -> Vec<Box<dyn Cataloger>> {
+    let mut v = installed();
+    v.extend(lockfiles());
+    v
+}
+
+/// Catalogers of what is installed (package databases, installed metadata,
+/// archives and binaries): what image scanning should use, so the result
+/// matches the package managers' view (`npm ls`, `pip list`) and excludes
+/// dependencies a lock file pins but the image never installed.
+pub fn installed() -> Vec<Box<dyn Cataloger>> {
     vec![
         // operating system packages
         Box::new(dpkg::Dpkg),
@@ -169,13 +198,18 @@ pub fn builtin() -> Vec<Box<dyn Cataloger>> {
         Box::new(composer::Composer),
         Box::new(java::Java),
         Box::new(dotnet::DotnetDeps),
-        // lock and manifest files
-        Box::new(npm::NpmLock),
-        Box::new(cargo::CargoLock),
-        Box::new(gomod::GoMod),
         // binaries
         Box::new(gobin::GoBinary),
         Box::new(cargo::CargoAuditable),
+    ]
+}
+
+/// Catalogers of lock and manifest files (source trees).
+pub fn lockfiles() -> Vec<Box<dyn Cataloger>> {
+    vec![
+        Box::new(npm::NpmLock),
+        Box::new(cargo::CargoLock),
+        Box::new(gomod::GoMod),
     ]
 }
 
@@ -230,5 +264,66 @@ pub(crate) fn new_package(
             path: path.to_string(),
         }],
         dev: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_unique_and_sets_partition() {
+        let all: Vec<&str> = builtin().iter().map(|c| c.id()).collect();
+        let mut dedup = all.clone();
+        dedup.sort_unstable();
+        dedup.dedup();
+        assert_eq!(dedup.len(), all.len());
+        assert_eq!(installed().len() + lockfiles().len(), all.len());
+        assert!(builtin().iter().all(|c| c.version() >= 1));
+    }
+
+    #[test]
+    fn who_wants_what() {
+        let wants = |path: &str, mode: u32| -> Vec<&'static str> {
+            let m = FileMeta {
+                path,
+                size: 4096,
+                mode,
+            };
+            builtin()
+                .iter()
+                .filter(|c| c.wants(&m))
+                .map(|c| c.id())
+                .collect()
+        };
+        assert_eq!(wants("var/lib/dpkg/status", 0o100644), vec!["dpkg"]);
+        assert_eq!(
+            wants("usr/bin/kubectl", 0o100755),
+            vec!["gobinary", "cargo-auditable"]
+        );
+        assert!(
+            wants("usr/bin/kubectl", 0o120777).is_empty(),
+            "symlinks are not read"
+        );
+        assert!(wants("etc/passwd", 0o100644).is_empty());
+        assert_eq!(
+            wants(
+                "root/.cargo/registry/src/x/serde-1.0.0/Cargo.lock",
+                0o100644
+            ),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            wants("app/node_modules/.package-lock.json", 0o100644),
+            Vec::<&str>::new()
+        );
+        assert_eq!(wants("srv/app/Cargo.lock", 0o100644), vec!["cargo"]);
+    }
+
+    #[test]
+    fn join_rel_stays_in_root() {
+        assert_eq!(join_rel("a/b", "../c").as_deref(), Some("a/c"));
+        assert_eq!(join_rel("a", "../../c"), None);
+        assert_eq!(join_rel("a/b", "./x/y").as_deref(), Some("a/b/x/y"));
     }
 }
