@@ -91,6 +91,24 @@ fn truncated_and_garbled_fixtures_never_panic() {
         };
         let wanted: Vec<_> = cats.iter().filter(|c| c.wants(&meta)).collect();
         assert!(!wanted.is_empty(), "nobody wants {rel}");
+        // the intact file: every package is located at the path it was given
+        for c in &wanted {
+            for p in c.parse(rel, &data).unwrap() {
+                assert_eq!(p.locations.len(), 1, "{}", c.id());
+                assert_eq!(
+                    (
+                        p.locations[0].layer.as_deref(),
+                        p.locations[0].path.as_str()
+                    ),
+                    (None, *rel)
+                );
+                assert!(
+                    !p.name.is_empty() && p.purl.starts_with("pkg:"),
+                    "{}: {p:?}",
+                    c.id()
+                );
+            }
+        }
         // big databases get fewer variants: each one is a full copy
         let n = if data.len() > 256 * 1024 { 12 } else { 48 };
         let mut variants: Vec<Vec<u8>> = Vec::new();
