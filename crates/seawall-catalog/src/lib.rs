@@ -35,6 +35,7 @@ mod gobin;
 mod gomod;
 mod java;
 mod license;
+mod lockfiles;
 mod npm;
 mod os;
 mod purl;
@@ -174,6 +175,10 @@ pub trait Cataloger: Send + Sync {
 /// | `npm-lock` | `package-lock.json`, `yarn.lock`, `pnpm-lock.yaml` (not under node_modules) | npm |
 /// | `cargo` | `Cargo.lock` (not in the cargo registry cache) | crates.io |
 /// | `gomod` | `go.mod` (not in the module cache) | Go |
+/// | `python-lock` | `requirements*.txt` (`==` pins), `poetry.lock`, `Pipfile.lock`, `uv.lock` | PyPI |
+/// | `gemfile-lock` | `Gemfile.lock`, `gems.locked` | RubyGems |
+/// | `composer-lock` | `composer.lock` | Packagist |
+/// | `nuget-lock` | `packages.lock.json` | NuGet |
 pub fn builtin() -> Vec<Box<dyn Cataloger>> {
     let mut v = installed();
     v.extend(lockfiles());
@@ -210,6 +215,10 @@ pub fn lockfiles() -> Vec<Box<dyn Cataloger>> {
         Box::new(npm::NpmLock),
         Box::new(cargo::CargoLock),
         Box::new(gomod::GoMod),
+        Box::new(lockfiles::PythonLock),
+        Box::new(lockfiles::GemfileLock),
+        Box::new(lockfiles::ComposerLock),
+        Box::new(lockfiles::NugetLock),
     ]
 }
 
