@@ -18,8 +18,10 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--print-patterns" => {
+                // Named groups become plain groups: ripgrep joins all
+                // patterns into one regex, where `secret` would repeat.
                 for p in seawall_secrets::builtin_patterns() {
-                    println!("{p}");
+                    println!("{}", unname_groups(p));
                 }
                 return;
             }
@@ -89,6 +91,19 @@ fn main() {
         "files={files} total_bytes={total} scanned_files={scanned} scanned_bytes={bytes} findings={findings} seconds={secs:.3} mb_per_s={:.1}",
         total as f64 / 1e6 / secs.max(1e-9)
     );
+}
+
+fn unname_groups(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let mut rest = p;
+    while let Some(i) = rest.find("(?P<") {
+        out.push_str(&rest[..i]);
+        out.push('(');
+        let after = &rest[i + 4..];
+        rest = after.find('>').map(|j| &after[j + 1..]).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
 }
 
 fn rel(root: &Path, p: &Path) -> String {
