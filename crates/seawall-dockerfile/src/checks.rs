@@ -607,6 +607,13 @@ pub(crate) fn check(df: &Dockerfile, cfg: &Config) -> Vec<Hit> {
                 }
             }
             Keyword::Healthcheck => {
+                if let Some(cmd) = inst.rest.trim().strip_prefix("CMD").or_else(|| inst.rest.trim().strip_prefix("cmd")) {
+                    if let Form::Shell(s) = crate::parser::form_of(cmd) {
+                        if !s.is_empty() {
+                            ctx.hit("SW-DF-025", inst, "HEALTHCHECK CMD uses shell form");
+                        }
+                    }
+                }
                 let Some(st) = stages.last_mut() else { continue };
                 st.healthchecks += 1;
                 st.has_healthcheck = true;
@@ -725,7 +732,10 @@ pub(crate) fn check(df: &Dockerfile, cfg: &Config) -> Vec<Hit> {
         if Some(*si) != final_index {
             continue;
         }
-        let apt = script.any(|c| c.name == "apt-get" && (c.is("apt-get", "update") || apt_install_like(c)));
+        let apt = script.any(|c| {
+            (c.name == "apt-get" || c.name == "apt")
+                && (c.operands(&["-o", "-c", "-t"]).first() == Some(&"update") || apt_install_like(c))
+        });
         let cleaned = script.any(|c| c.name == "rm" && c.args.iter().any(|a| a.starts_with("/var/lib/apt/lists")));
         if apt && !cleaned && !cache_mount(inst, "/var/lib/apt/lists") {
             ctx.hit("SW-DF-010", inst, "apt-get runs but /var/lib/apt/lists is not removed in the same RUN");
@@ -751,8 +761,14 @@ fn secret_arg_env(ctx: &mut Ctx<'_>, inst: &Instruction, is_arg: bool) {
             continue;
         }
         match v {
+            Some(val) if !is_arg && val.trim().starts_with('$') => {
+                ctx.hit("SW-DF-066", inst, format!("ENV {k} copies {} into the image config", val.trim()));
+            }
             Some(val) if !trivial_value(&val) => {
                 ctx.hit("SW-DF-066", inst, format!("{kw} {k} sets a secret-looking value"));
+            }
+            Some(val) if is_arg && val.trim().is_empty() => {
+                ctx.hit("SW-DF-066", inst, format!("build argument {k} looks like a secret; build-arg values are recorded in the image history"));
             }
             None if is_arg => {
                 ctx.hit("SW-DF-066", inst, format!("build argument {k} looks like a secret; build-arg values are recorded in the image history"));
@@ -1086,7 +1102,7 @@ fn check_run(ctx: &mut Ctx<'_>, inst: &Instruction, script: &Script, st: &mut St
         if n == "chmod" {
             if let Some(mode) = c.operands(&["--reference"]).first() {
                 if world_writable_mode(mode) {
-                    hit_once(ctx, "SW-DF-064", format!("chmod {mode}{}", if c.has_flag(&["-R", "--recursive"]) { " -R" } else { "" }));
+                    hit_once(ctx, "SW-DF-064", format!("chmod {}{mode}", if c.has_flag(&["-R", "--recursive"]) { "-R " } else { "" }));
                 }
             }
         }

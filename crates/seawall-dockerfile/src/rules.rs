@@ -314,7 +314,7 @@ pub static RULES: &[RuleMeta] = &[
     rule!("SW-DF-066", Critical, "Secret in ENV or ARG",
         "ENV values and ARG values are stored in the image config and history: anyone who can pull the image can read them.",
         "Use `RUN --mount=type=secret,id=...` for build-time secrets and inject runtime secrets through the orchestrator.",
-        [], ["DS031"]),
+        ["DL3064"], ["DS031"]),
     rule!("SW-DF-067", Medium, "SSH port exposed",
         "Exposing port 22 suggests an SSH daemon in the container, an extra remotely reachable login surface.",
         "Remove `EXPOSE 22`; use `docker exec`/`kubectl exec` for access.",

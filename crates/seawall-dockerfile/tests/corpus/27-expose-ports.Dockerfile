@@ -1,0 +1,3 @@
+FROM haproxy:2.9
+EXPOSE 80/tcp 443 8404 70000 22
+USER haproxy
