@@ -483,11 +483,7 @@ impl Loader {
         if let Some(map) = item.as_map() {
             for (k, _) in map {
                 let key = k.as_str().unwrap_or("");
-                if key != kind
-                    && key != "override"
-                    && !out.contains_key(key)
-                    && !self.errors.iter().any(|_| false)
-                {
+                if key != kind && key != "override" && !out.contains_key(key) {
                     self.err(
                         &at(file, k),
                         format!("key '{key}' must be specified in override"),
@@ -584,14 +580,6 @@ impl Loader {
             return;
         };
         let cond_loc = at(file, cn);
-        // syntax is checked at load time even for unused macros
-        if let Err(e) = cond::parse(&cond) {
-            self.err(
-                &offset_loc(&cond_loc, &cond, e.off),
-                format!("macro '{name}': condition: {}", e.msg),
-            );
-            return;
-        }
         let ov = self.overrides(file, item, "macro", &["condition"], &["condition"]);
         let append = item.get("append").and_then(Node::as_bool).unwrap_or(false);
         let mode = match &ov {
@@ -606,7 +594,12 @@ impl Loader {
                         m.cond = format!("{} {}", m.cond, cond);
                     } else {
                         m.cond = cond;
-                        m.cond_loc = cond_loc;
+                        m.cond_loc = cond_loc.clone();
+                    }
+                    // the joined text must still parse
+                    if let Err(e) = cond::parse(&m.cond) {
+                        let msg = format!("macro '{name}': condition: {}", e.msg);
+                        self.err(&cond_loc, msg);
                     }
                 }
                 None => self.err(
@@ -615,6 +608,14 @@ impl Loader {
                 ),
             },
             None => {
+                // syntax is checked at load time even for unused macros
+                if let Err(e) = cond::parse(&cond) {
+                    self.err(
+                        &offset_loc(&cond_loc, &cond, e.off),
+                        format!("macro '{name}': condition: {}", e.msg),
+                    );
+                    return;
+                }
                 let index = self.next_index();
                 if !self.macros.contains_key(&name) {
                     self.macro_order.push(name.clone());
@@ -814,17 +815,11 @@ impl Loader {
                     .map(|k| (k.to_string(), "append".to_string()))
                     .collect(),
             };
-            if append {
-                for k in ["output", "desc", "priority", "tags", "enabled"] {
-                    if item.get(k).is_some()
-                        && k != "enabled"
-                        && k != "tags"
-                        && k != "output"
-                        && k != "desc"
-                    {
-                        self.err(&loc, format!("rule '{name}': key '{k}' cannot be appended"));
-                    }
-                }
+            if append && item.get("priority").is_some() {
+                self.err(
+                    &loc,
+                    format!("rule '{name}': key 'priority' cannot be appended"),
+                );
             }
             let Some(r) = self.rules.get_mut(idx) else {
                 return;

@@ -381,8 +381,10 @@ pub struct State {
     pub threads: HashMap<i64, Thread>,
     pub fds: HashMap<i64, FdTable>,
     pub containers: HashMap<String, Container>,
-    pub users: HashMap<(Option<String>, u32), UserEntry>,
-    pub groups: HashMap<(Option<String>, u32), GroupEntry>,
+    /// Users by container id (`""` = host), then uid.
+    pub users: HashMap<String, HashMap<u32, UserEntry>>,
+    /// Groups by container id (`""` = host), then gid.
+    pub groups: HashMap<String, HashMap<u32, GroupEntry>>,
     pub hostname: String,
     pub boot_ts: u64,
     /// Address to DNS name, from `dns` records.
@@ -442,13 +444,21 @@ impl State {
         }
     }
     pub fn add_user(&mut self, u: UserEntry) {
-        if self.users.len() < 1_000_000 {
-            self.users.insert((u.container_id.clone(), u.uid), u);
+        let key = u.container_id.clone().unwrap_or_default();
+        if self.users.len() < 100_000 || self.users.contains_key(&key) {
+            let t = self.users.entry(key).or_default();
+            if t.len() < 100_000 {
+                t.insert(u.uid, u);
+            }
         }
     }
     pub fn add_group(&mut self, g: GroupEntry) {
-        if self.groups.len() < 1_000_000 {
-            self.groups.insert((g.container_id.clone(), g.gid), g);
+        let key = g.container_id.clone().unwrap_or_default();
+        if self.groups.len() < 100_000 || self.groups.contains_key(&key) {
+            let t = self.groups.entry(key).or_default();
+            if t.len() < 100_000 {
+                t.insert(g.gid, g);
+            }
         }
     }
     pub fn add_process(&mut self, p: ProcessSnapshot) {
@@ -487,15 +497,8 @@ impl State {
     }
 
     pub fn user_name(&self, container: Option<&str>, uid: u32) -> Option<&str> {
-        let key = (container.map(str::to_string), uid);
-        if let Some(u) = self.users.get(&key) {
+        if let Some(u) = self.user(container, uid) {
             return Some(&u.name);
-        }
-        if container.is_some() {
-            // fall back to the host table
-            if let Some(u) = self.users.get(&(None, uid)) {
-                return Some(&u.name);
-            }
         }
         if uid == 0 {
             return Some("root");
@@ -503,17 +506,19 @@ impl State {
         None
     }
 
+    /// The container's entry, falling back to the host table.
     pub fn user(&self, container: Option<&str>, uid: u32) -> Option<&UserEntry> {
-        self.users
-            .get(&(container.map(str::to_string), uid))
-            .or_else(|| self.users.get(&(None, uid)))
+        container
+            .and_then(|c| self.users.get(c))
+            .and_then(|t| t.get(&uid))
+            .or_else(|| self.users.get("").and_then(|t| t.get(&uid)))
     }
 
     pub fn group_name(&self, container: Option<&str>, gid: u32) -> Option<&str> {
-        if let Some(g) = self
-            .groups
-            .get(&(container.map(str::to_string), gid))
-            .or_else(|| self.groups.get(&(None, gid)))
+        if let Some(g) = container
+            .and_then(|c| self.groups.get(c))
+            .and_then(|t| t.get(&gid))
+            .or_else(|| self.groups.get("").and_then(|t| t.get(&gid)))
         {
             return Some(&g.name);
         }

@@ -176,8 +176,9 @@ impl MarkedEventReceiver for Builder {
                         block: false,
                     },
                     Some(Frame::Map(p, v, _)) => Node {
+                        // a block mapping is located at its first key
+                        pos: v.first().map(|(k, _)| k.pos).unwrap_or(p),
                         kind: Kind::Map(v),
-                        pos: p,
                         block: false,
                     },
                     None => return,

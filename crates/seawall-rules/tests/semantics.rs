@@ -1,0 +1,293 @@
+//! Condition semantics on replayed events (Falco's behaviour).
+
+use seawall_event::{ContainerInfo, Event, EventType, ProcInfo, ProcessSnapshot, Record};
+use seawall_rules::{Engine, EngineOptions, RuleSet};
+
+fn engine(cond: &str) -> Engine {
+    let src = format!(
+        "- rule: R\n  desc: d\n  condition: {cond}\n  output: 'p=%proc.name a2=%proc.aname[2] f=%fd.name u=%user.name'\n  priority: WARNING\n  warn_evttypes: false\n"
+    );
+    let (rs, _) =
+        RuleSet::load_sources(&[("t.yaml", &src)]).unwrap_or_else(|e| panic!("{cond}: {e}"));
+    let mut e = Engine::new(rs, EngineOptions::default());
+    // init <- sshd <- bash <- python (pid 4)
+    for (tid, ppid, comm, path, args) in [
+        (1, 0, "systemd", "/usr/lib/systemd/systemd", vec![]),
+        (2, 1, "sshd", "/usr/sbin/sshd", vec!["-D"]),
+        (3, 2, "bash", "/bin/bash", vec![]),
+        (
+            4,
+            3,
+            "python3",
+            "/usr/bin/python3",
+            vec!["app.py", "--port", "80"],
+        ),
+    ] {
+        e.process_record(&Record::Process(ProcessSnapshot {
+            tid,
+            pid: tid,
+            ppid,
+            proc: ProcInfo {
+                comm: comm.into(),
+                exe: path.into(),
+                exepath: path.into(),
+                args: args.into_iter().map(String::from).collect(),
+                cwd: "/srv".into(),
+                loginuid: u32::MAX,
+                env: vec!["HOME=/root".into(), "LANG=C".into()],
+                ..Default::default()
+            },
+            container_id: None,
+            fds: vec![],
+        }));
+    }
+    e.process_record(&Record::Container(ContainerInfo {
+        id: "abc".into(),
+        image: "quay.io/org/app:1.0".into(),
+        ..Default::default()
+    }));
+    e
+}
+
+fn open(path: &str) -> Event {
+    Event::new(10, 4, 4, EventType::Openat, 5)
+        .arg("dirfd", -100i64)
+        .arg("name", path)
+        .arg("flags", 0i64)
+}
+
+fn fires(cond: &str, ev: &Event) -> bool {
+    !engine(cond).process(ev).is_empty()
+}
+
+#[test]
+fn ancestors_without_index_match_any() {
+    let ev = open("/etc/hosts");
+    assert!(fires("evt.type=openat and proc.aname = sshd", &ev));
+    assert!(fires(
+        "evt.type=openat and proc.aname in (nginx, systemd)",
+        &ev
+    ));
+    assert!(!fires("evt.type=openat and proc.aname = nginx", &ev));
+    assert!(fires("evt.type=openat and proc.aname[2] = sshd", &ev));
+    assert!(!fires("evt.type=openat and proc.aname[1] = sshd", &ev));
+    assert!(fires("evt.type=openat and proc.aname[0] = python3", &ev));
+    assert!(!fires("evt.type=openat and proc.aname[9] exists", &ev));
+}
+
+#[test]
+fn null_fields_never_compare_true() {
+    let ev = open("/etc/hosts");
+    // no container: image fields are NULL, so both = and != are false
+    assert!(!fires(
+        "evt.type=openat and container.image.repository = x",
+        &ev
+    ));
+    assert!(!fires(
+        "evt.type=openat and container.image.repository != x",
+        &ev
+    ));
+    assert!(fires(
+        "evt.type=openat and not container.image.repository = x",
+        &ev
+    ));
+    assert!(fires("evt.type=openat and container.id = host", &ev));
+    let mut c = open("/etc/hosts");
+    c.container_id = Some("abc".into());
+    assert!(fires(
+        "evt.type=openat and container.image.repository = quay.io/org/app",
+        &c
+    ));
+    assert!(fires("evt.type=openat and container.image.tag = '1.0'", &c));
+}
+
+#[test]
+fn string_operators() {
+    let ev = open("/etc/ssh/sshd_config");
+    for (cond, want) in [
+        ("fd.name startswith /etc/", true),
+        ("fd.name endswith _config", true),
+        ("fd.name contains ssh/", true),
+        ("fd.name icontains SSHD", true),
+        ("fd.name glob '/etc/*/sshd_*'", true),
+        ("fd.name iglob '/ETC/*'", true),
+        ("fd.name glob '/etc/ssh'", false),
+        ("fd.name regex '/etc/ssh/.*'", true),
+        ("fd.name regex 'ssh'", false),
+        ("fd.name pmatch (/etc/ssh, /usr)", true),
+        ("fd.name pmatch (/etc/ss)", false),
+        ("fd.directory = /etc/ssh", true),
+        ("fd.filename = sshd_config", true),
+        ("fd.name in (/a, /etc/ssh/sshd_config)", true),
+        ("fd.name bcontains 737368", true),
+        ("fd.name bstartswith 2f657463", true),
+        ("tolower(fd.name) = /etc/ssh/sshd_config", true),
+        ("toupper(fd.filename) = SSHD_CONFIG", true),
+        ("basename(fd.name) = sshd_config", true),
+        ("len(fd.name) = 20", true),
+        ("len(fd.name) > 30", false),
+        ("proc.cmdline = 'python3 app.py --port 80'", true),
+        ("proc.args contains '--port'", true),
+        ("proc.env[LANG] = C", true),
+        ("proc.env contains HOME=", true),
+        ("proc.name = val(proc.aname[0])", true),
+        ("proc.name = val(proc.pname)", false),
+        (
+            "user.name = root and user.uid = 0 and user.loginuid = -1",
+            true,
+        ),
+        (
+            "evt.is_open_read = true and evt.is_open_write = false",
+            true,
+        ),
+        ("evt.arg.flags contains O_RDONLY", true),
+        ("evt.res = SUCCESS and evt.rawres = 5 and fd.num = 5", true),
+        ("fd.typechar = f and fd.type = file", true),
+    ] {
+        assert_eq!(
+            fires(&format!("evt.type=openat and {cond}"), &ev),
+            want,
+            "{cond}"
+        );
+    }
+}
+
+#[test]
+fn network_fields_and_multi_values() {
+    let mut e = engine("evt.type=connect and fd.snet in (10.0.0.0/8) and fd.sport = 443 and fd.l4proto = tcp and fd.name = '192.168.0.2:4000->10.1.2.3:443' and fd.types intersects (ipv4) and fd.rip = 10.1.2.3");
+    e.process(
+        &Event::new(1, 4, 4, EventType::Socket, 3)
+            .arg("domain", 2i64)
+            .arg("type", 1i64)
+            .arg("proto", 0i64),
+    );
+    let t = seawall_event::SockTuple {
+        family: seawall_event::SockFamily::Inet,
+        l4proto: None,
+        sip: Some("192.168.0.2".parse().unwrap()),
+        sport: Some(4000),
+        dip: Some("10.1.2.3".parse().unwrap()),
+        dport: Some(443),
+        path: None,
+    };
+    let a = e.process(
+        &Event::new(2, 4, 4, EventType::Connect, 0)
+            .arg("fd", 3i64)
+            .arg("tuple", t.clone()),
+    );
+    assert_eq!(a.len(), 1, "{a:?}");
+    // fd.types in (...) requires every type in the set
+    let mut e = engine("evt.type=connect and fd.types in (file)");
+    e.process(
+        &Event::new(1, 4, 4, EventType::Socket, 3)
+            .arg("domain", 2i64)
+            .arg("type", 1i64),
+    );
+    e.process(&open("/x"));
+    assert!(e
+        .process(
+            &Event::new(2, 4, 4, EventType::Connect, 0)
+                .arg("fd", 3i64)
+                .arg("tuple", t)
+        )
+        .is_empty());
+}
+
+#[test]
+fn output_and_alert_json() {
+    let mut e = engine("evt.type=openat");
+    let a = e.process(&open("/etc/hosts"));
+    assert_eq!(a.len(), 1);
+    let a = &a[0];
+    assert!(
+        a.output
+            .ends_with("Warning p=python3 a2=sshd f=/etc/hosts u=root"),
+        "{}",
+        a.output
+    );
+    assert_eq!(a.output_fields["proc.aname[2]"], "sshd");
+    assert_eq!(a.priority, "Warning");
+    assert_eq!(a.source, "syscall");
+    let v: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+    assert_eq!(v["rule"], "R");
+    assert!(v["time"].as_str().unwrap().ends_with('Z'));
+    // missing values print <NA>
+    let (rs, _) = RuleSet::load_sources(&[(
+        "t.yaml",
+        "- rule: R\n  desc: d\n  condition: evt.type=openat\n  output: 'img=%container.image.repository'\n  priority: INFO\n",
+    )])
+    .unwrap();
+    let mut e = Engine::new(rs, EngineOptions::default());
+    let a = e.process(&open("/x"));
+    assert!(a[0].output.ends_with("img=<NA>"), "{}", a[0].output);
+    assert_eq!(
+        a[0].output_fields["container.image.repository"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn selection_priority_and_first_match() {
+    let src = "- rule: A\n  desc: d\n  condition: evt.type=openat\n  output: a\n  priority: NOTICE\n  tags: [t1]\n- rule: B\n  desc: d\n  condition: evt.type=openat\n  output: b\n  priority: CRITICAL\n  tags: [t2]\n";
+    let run = |opts: EngineOptions| {
+        let (rs, _) = RuleSet::load_sources(&[("t.yaml", src)]).unwrap();
+        let mut e = Engine::new(rs, opts);
+        e.process(&open("/x"))
+            .into_iter()
+            .map(|a| a.rule)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(EngineOptions::default()), vec!["A"]);
+    assert_eq!(
+        run(EngineOptions {
+            first_match: false,
+            ..Default::default()
+        }),
+        vec!["A", "B"]
+    );
+    assert_eq!(
+        run(EngineOptions {
+            min_priority: seawall_rules::Priority::Error,
+            ..Default::default()
+        }),
+        vec!["B"]
+    );
+    assert_eq!(
+        run(EngineOptions {
+            tags: vec!["t2".into()],
+            ..Default::default()
+        }),
+        vec!["B"]
+    );
+    assert_eq!(
+        run(EngineOptions {
+            rules: vec!["B".into()],
+            ..Default::default()
+        }),
+        vec!["B"]
+    );
+}
+
+#[test]
+fn garbage_events_do_not_panic() {
+    let mut e = engine("evt.type in (openat, connect, close, dup2, execve) and fd.name exists");
+    for ev in [
+        Event::new(0, -1, -1, EventType::Openat, -2),
+        Event::new(0, 7, 7, EventType::Close, 0).arg("fd", "x"),
+        Event::new(0, 7, 7, EventType::Dup2, 1).arg("oldfd", 99i64),
+        Event::new(0, 7, 7, EventType::Connect, 0)
+            .arg("fd", 3i64)
+            .arg("tuple", "oops"),
+        Event::new(0, 7, 7, EventType::Execve, 0),
+        Event::new(0, 7, 7, EventType::Clone, 7).arg("flags", -1i64),
+        Event::new(
+            u64::MAX,
+            i64::MAX,
+            i64::MIN,
+            EventType::from_name("weird"),
+            i64::MIN,
+        ),
+    ] {
+        e.process(&ev);
+    }
+}
