@@ -93,6 +93,9 @@ pub(crate) fn scan_dir_with(
             let Ok(md) = entry.metadata() else { continue };
             let ft = md.file_type();
             if ft.is_dir() {
+                if entry.file_name() == ".git" {
+                    continue; // history, not installed software
+                }
                 // Kernel filesystems mounted into a live root (`/proc`,
                 // `/sys`, `/dev`) are not part of the image.
                 if depth == 0
