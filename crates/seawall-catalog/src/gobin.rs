@@ -313,7 +313,9 @@ fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {
                 .zip(setting("vcs.revision"))
                 .and_then(|(t, r)| pseudo_version(t, r))
             {
-                v = pv;
+                // as Go 1.24 stamps it: uncommitted changes mark the build dirty
+                let dirty = setting("vcs.modified") == Some("true");
+                v = if dirty { format!("{pv}+dirty") } else { pv };
             } else {
                 v = "(devel)".into();
             }

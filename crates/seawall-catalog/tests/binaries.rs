@@ -122,6 +122,47 @@ fn go_binaries_build_info() {
         info.modinfo
     );
 
+    // built inside a git checkout: a pseudo-version from vcs.time/vcs.revision
+    if seawall_testutil::require_tool("go_binaries_build_info", "git") {
+        let git = |args: &[&str]| {
+            let mut c = Command::new("git");
+            c.current_dir(&d)
+                .args(args)
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@e")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@e")
+                .env("GIT_AUTHOR_DATE", "2024-06-03T09:39:00Z")
+                .env("GIT_COMMITTER_DATE", "2024-06-03T09:39:00Z");
+            run(&mut c);
+        };
+        write(
+            &d.join(".gitignore"),
+            "plain\nld\ntp\nvcs\ngopath/\nroot/\n",
+        );
+        git(&["init", "-q"]);
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", "init"]);
+        let rev = String::from_utf8(
+            Command::new("git")
+                .current_dir(&d)
+                .args(["rev-parse", "HEAD"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let vcs = go("vcs", &["-buildvcs=true"]);
+        let p = parse_bin("gobinary", &vcs, "usr/local/bin/vcs");
+        assert_eq!(
+            p[0],
+            format!(
+                "example.com/hello@v0.0.0-20240603093900-{}",
+                &rev.trim()[..12]
+            )
+        );
+    }
+
     // end to end through scan_dir: only the executables are read
     let root = d.join("root");
     std::fs::create_dir_all(root.join("usr/bin")).unwrap();
