@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Bump to rebuild the cached root.
+/// Bump to rebuild the cached root. `SEAWALL_TEST_ROOTS` overrides the
+/// cache directory (default /var/cache/seawall-test-roots/bookworm-minbase).
 pub const ROOT_VERSION: &str = "v1";
 const CACHE: &str = "/var/cache/seawall-test-roots/bookworm-minbase";
 
@@ -58,7 +59,13 @@ pub fn apt_mirror() -> String {
 /// message) outside CI when not root or debootstrap is missing; under
 /// `CI=true` those are failures.
 pub fn bookworm_root(test: &str) -> Option<PathBuf> {
-    let dir = Path::new(CACHE).join(ROOT_VERSION);
+    // Tests of one binary run in parallel threads: build once.
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = std::env::var_os("SEAWALL_TEST_ROOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(CACHE));
+    let dir = cache.join(ROOT_VERSION);
     let root = dir.join("root");
     if dir.join("complete").is_file() && root.is_dir() {
         return Some(root);
@@ -77,7 +84,9 @@ pub fn bookworm_root(test: &str) -> Option<PathBuf> {
         return None;
     }
     std::fs::create_dir_all(&dir).expect("create cache dir");
-    let tmp = dir.join("root.tmp");
+    // A per-process temporary root, renamed into place: two processes
+    // building at once both succeed, one rename wins.
+    let tmp = dir.join(format!("root.tmp.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let mirror = apt_mirror();
     eprintln!(
@@ -91,6 +100,10 @@ pub fn bookworm_root(test: &str) -> Option<PathBuf> {
         .status()
         .expect("run debootstrap");
     assert!(st.success(), "{test}: debootstrap failed: {st}");
+    if dir.join("complete").is_file() && root.is_dir() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Some(root);
+    }
     let _ = std::fs::remove_dir_all(&root);
     std::fs::rename(&tmp, &root).expect("move root into place");
     std::fs::write(dir.join("complete"), format!("{ROOT_VERSION} {mirror}\n")).expect("marker");
