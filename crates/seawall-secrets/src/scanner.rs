@@ -1131,3 +1131,81 @@ fn context(data: &[u8], at: usize, spans: &[(usize, usize, String)]) -> String {
         .collect();
     cleaned.trim().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_never_shows_a_whole_secret() {
+        for s in [
+            "a",
+            "ab",
+            "abcd",
+            "abcdefgh",
+            "0123456789abcdef0123456789abcdef",
+        ] {
+            let r = redact(s.as_bytes());
+            assert!(r.contains('*'), "{r}");
+            assert!(!r.contains(s) || s.is_empty(), "{s} -> {r}");
+            let shown = r.trim_end_matches('*').chars().count();
+            assert!(shown <= 4 && shown * 5 <= s.len(), "{s} -> {r}");
+        }
+    }
+
+    #[test]
+    fn json_field_names_for_the_report() {
+        let m = SecretMatch {
+            rule_id: "github-pat".into(),
+            category: "GitHub".into(),
+            severity: Severity::Critical,
+            title: "t".into(),
+            path: "app/x".into(),
+            line: 3,
+            redacted: "ghp_****".into(),
+            context: "x=ghp_****".into(),
+            layer: Some("sha256:aa".into()),
+            deleted_in_layer: Some("sha256:bb".into()),
+        };
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["rule_id"], "github-pat");
+        assert_eq!(v["severity"], "CRITICAL");
+        assert_eq!(v["path"], "app/x");
+        assert_eq!(v["layer"], "sha256:aa");
+        assert_eq!(v["deleted_in_layer"], "sha256:bb");
+        let mut none = m.clone();
+        none.layer = None;
+        none.deleted_in_layer = None;
+        let v = serde_json::to_value(&none).unwrap();
+        assert!(v.get("deleted_in_layer").is_none());
+    }
+
+    #[test]
+    fn normalise_and_binary_sniff() {
+        assert_eq!(normalise("/./etc/x"), "etc/x");
+        assert_eq!(normalise("./a"), "a");
+        assert!(is_binary(b"ab\0c"));
+        assert!(!is_binary(b"abc"));
+        let mut late = vec![b'a'; BINARY_SNIFF_LEN];
+        late.push(0);
+        assert!(!is_binary(&late));
+    }
+
+    #[test]
+    fn entropy_and_base64() {
+        assert!(shannon(b"aaaaaaaa") < 0.01);
+        assert!((shannon(b"abcd") - 2.0).abs() < 1e-9);
+        assert_eq!(b64_decode(b"dXNlcjpwYXNz", false).unwrap(), b"user:pass");
+        assert_eq!(
+            b64_decode(b"eyJhbGciOiJIUzI1NiJ9", true).unwrap(),
+            br#"{"alg":"HS256"}"#
+        );
+        assert!(b64_decode(b"!!", false).is_none());
+    }
+
+    #[test]
+    fn scanner_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<SecretScanner>();
+    }
+}
