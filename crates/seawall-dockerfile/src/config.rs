@@ -122,9 +122,13 @@ mod tests {
         assert!(!c.is_enabled("SW-DF-049", true));
         assert!(!c.is_enabled("SW-DF-048", false));
         assert_eq!(c.severity.get("SW-DF-009"), Some(&Severity::High));
-        let e = Config::parse("bogus = 1", "t.toml").unwrap_err().to_string();
+        let e = Config::parse("bogus = 1", "t.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("t.toml"), "{e}");
-        let e = Config::parse("[severity]\nX=\"huge\"", "t.toml").unwrap_err().to_string();
+        let e = Config::parse("[severity]\nX=\"huge\"", "t.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("severity for X"), "{e}");
     }
 }

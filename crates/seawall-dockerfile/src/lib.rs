@@ -225,7 +225,13 @@ mod tests {
 
     #[test]
     fn dockerfile_names() {
-        for n in ["Dockerfile", "Containerfile", "api.Dockerfile", "Dockerfile.prod", "x/dockerfile"] {
+        for n in [
+            "Dockerfile",
+            "Containerfile",
+            "api.Dockerfile",
+            "Dockerfile.prod",
+            "x/dockerfile",
+        ] {
             assert!(is_dockerfile_path(Path::new(n)), "{n}");
         }
         for n in ["Dockerfile-notes.md", "docker-compose.yml", "README"] {

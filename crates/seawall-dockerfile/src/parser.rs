@@ -247,7 +247,10 @@ fn to_u32(n: usize) -> u32 {
 pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(pos) = text.find('\0') {
-        let line = text.get(..pos).map(|t| t.matches('\n').count()).unwrap_or(0);
+        let line = text
+            .get(..pos)
+            .map(|t| t.matches('\n').count())
+            .unwrap_or(0);
         return Err(ParseError::Binary {
             line: to_u32(line + 1),
         });
@@ -359,7 +362,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
                 let mut closed = false;
                 while let Some(l) = lines.get(i) {
                     i += 1;
-                    let cand = if strip_tabs { l.trim_start_matches('\t') } else { l };
+                    let cand = if strip_tabs {
+                        l.trim_start_matches('\t')
+                    } else {
+                        l
+                    };
                     if cand == name {
                         closed = true;
                         break;
@@ -410,7 +417,10 @@ fn directive(line: &str) -> Option<(String, String)> {
 fn parse_instruction(logical: &str, span: Span) -> Result<Instruction, ParseError> {
     let logical = logical.trim();
     let (word, rest) = match logical.find(char::is_whitespace) {
-        Some(p) => (logical.get(..p).unwrap_or(""), logical.get(p..).unwrap_or("")),
+        Some(p) => (
+            logical.get(..p).unwrap_or(""),
+            logical.get(p..).unwrap_or(""),
+        ),
         None => (logical, ""),
     };
     let keyword = Keyword::parse(word).ok_or_else(|| ParseError::UnknownInstruction {
@@ -525,10 +535,9 @@ pub(crate) fn heredoc_markers(s: &str) -> Vec<(String, bool, bool)> {
                     _ => None,
                 };
                 let name_start = j;
-                while chars
-                    .get(j)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
-                {
+                while chars.get(j).is_some_and(|c| {
+                    c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '.'
+                }) {
                     j += 1;
                 }
                 let name: String = chars.get(name_start..j).unwrap_or(&[]).iter().collect();
@@ -735,7 +744,8 @@ mod tests {
 
     #[test]
     fn escape_directive_backtick() {
-        let df = parse("# escape=`\nFROM mcr.microsoft.com/windows:ltsc2022\nRUN dir `\n  c:\\\n").unwrap();
+        let df = parse("# escape=`\nFROM mcr.microsoft.com/windows:ltsc2022\nRUN dir `\n  c:\\\n")
+            .unwrap();
         assert_eq!(df.directives.escape, '`');
         assert_eq!(df.instructions[1].rest, "dir   c:\\");
     }
@@ -748,7 +758,10 @@ mod tests {
         .unwrap();
         let run = &df.instructions[1];
         assert_eq!(run.heredocs.len(), 1);
-        assert_eq!(run.heredocs[0].body, "apt-get update\napt-get install -y curl\n");
+        assert_eq!(
+            run.heredocs[0].body,
+            "apt-get update\napt-get install -y curl\n"
+        );
         assert_eq!(run.span.end_line, 5);
         let copy = &df.instructions[2];
         assert!(copy.heredocs[0].strip_tabs && copy.heredocs[0].quoted);
@@ -759,14 +772,24 @@ mod tests {
     #[test]
     fn flags_and_keys() {
         let df = parse("FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nRUN --mount=type=cache,target=/root/.cache go build\nADD --checksum=sha256:abc https://x/y.tgz /y\nENV A=1 B=\"two words\"\nENV LEGACY some value\nARG V=1.0 W\n").unwrap();
-        assert_eq!(df.instructions[0].flag("platform").unwrap().value.as_deref(), Some("$BUILDPLATFORM"));
+        assert_eq!(
+            df.instructions[0]
+                .flag("platform")
+                .unwrap()
+                .value
+                .as_deref(),
+            Some("$BUILDPLATFORM")
+        );
         assert_eq!(df.instructions[1].flags[0].name, "mount");
         assert!(df.instructions[2].flag("checksum").is_some());
         assert_eq!(
             df.instructions[3].key_values(),
             vec![("A".into(), "1".into()), ("B".into(), "two words".into())]
         );
-        assert_eq!(df.instructions[4].key_values(), vec![("LEGACY".into(), "some value".into())]);
+        assert_eq!(
+            df.instructions[4].key_values(),
+            vec![("LEGACY".into(), "some value".into())]
+        );
         assert_eq!(
             df.instructions[5].arg_defs(),
             vec![("V".into(), Some("1.0".into())), ("W".into(), None)]
@@ -779,16 +802,28 @@ mod tests {
         assert_eq!(parse("# only a comment\n\n"), Err(ParseError::Empty));
         assert_eq!(
             parse("FROM a\nFROBNICATE x\n"),
-            Err(ParseError::UnknownInstruction { line: 2, word: "FROBNICATE".into() })
+            Err(ParseError::UnknownInstruction {
+                line: 2,
+                word: "FROBNICATE".into()
+            })
         );
         assert_eq!(
             parse("FROM a\nRUN <<EOF\necho\n"),
-            Err(ParseError::UnterminatedHeredoc { line: 2, name: "EOF".into() })
+            Err(ParseError::UnterminatedHeredoc {
+                line: 2,
+                name: "EOF".into()
+            })
         );
-        assert_eq!(parse_bytes(b"FROM a\n\0\x01\x02"), Err(ParseError::Binary { line: 2 }));
+        assert_eq!(
+            parse_bytes(b"FROM a\n\0\x01\x02"),
+            Err(ParseError::Binary { line: 2 })
+        );
         assert_eq!(
             parse("FROM a\nWORKDIR\n"),
-            Err(ParseError::MissingArguments { line: 2, keyword: Keyword::Workdir })
+            Err(ParseError::MissingArguments {
+                line: 2,
+                keyword: Keyword::Workdir
+            })
         );
     }
 

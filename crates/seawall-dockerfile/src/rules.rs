@@ -345,7 +345,11 @@ pub fn docs_page(r: &RuleMeta) -> String {
     s.push_str(&format!("- Severity: {}\n", r.severity));
     s.push_str(&format!(
         "- Enabled by default: {}\n",
-        if r.default_enabled { "yes" } else { "no (enable in the config file)" }
+        if r.default_enabled {
+            "yes"
+        } else {
+            "no (enable in the config file)"
+        }
     ));
     let h = if r.hadolint.is_empty() {
         "none (not checked by hadolint)".to_string()

@@ -178,15 +178,16 @@ fn parse_depth(script: &str, depth: usize) -> Script {
     out.substitutions = subs;
     let mut pipeline = Pipeline::default();
     let mut words: Vec<(String, String)> = Vec::new();
-    let flush_cmd = |words: &mut Vec<(String, String)>, pipeline: &mut Pipeline, nested: &mut Vec<Script>| {
-        if words.is_empty() {
-            return;
-        }
-        let ws = std::mem::take(words);
-        if let Some(cmd) = build_command(&ws, depth, nested) {
-            pipeline.commands.push(cmd);
-        }
-    };
+    let flush_cmd =
+        |words: &mut Vec<(String, String)>, pipeline: &mut Pipeline, nested: &mut Vec<Script>| {
+            if words.is_empty() {
+                return;
+            }
+            let ws = std::mem::take(words);
+            if let Some(cmd) = build_command(&ws, depth, nested) {
+                pipeline.commands.push(cmd);
+            }
+        };
     for t in toks {
         match t {
             Tok::Word(v, r) => words.push((v, r)),
@@ -229,7 +230,11 @@ fn basename(w: &str) -> String {
     w.rsplit('/').next().unwrap_or(w).to_string()
 }
 
-fn build_command(ws: &[(String, String)], depth: usize, nested: &mut Vec<Script>) -> Option<Command> {
+fn build_command(
+    ws: &[(String, String)],
+    depth: usize,
+    nested: &mut Vec<Script>,
+) -> Option<Command> {
     let mut i = 0;
     let mut cmd = Command {
         words: ws.iter().map(|(v, _)| v.clone()).collect(),
@@ -268,14 +273,21 @@ fn build_command(ws: &[(String, String)], depth: usize, nested: &mut Vec<Script>
                 if !a.starts_with('-') || a.len() == 1 {
                     break;
                 }
-                j += if with_value.contains(&a.as_str()) { 2 } else { 1 };
+                j += if with_value.contains(&a.as_str()) {
+                    2
+                } else {
+                    1
+                };
             }
             j
         };
         match name.as_str() {
             "sudo" | "doas" => {
                 cmd.sudo = true;
-                i = skip_opts(rest_start, &["-u", "-g", "-U", "-C", "-D", "-h", "-p", "-r", "-t", "-T"]);
+                i = skip_opts(
+                    rest_start,
+                    &["-u", "-g", "-U", "-C", "-D", "-h", "-p", "-r", "-t", "-T"],
+                );
             }
             "env" => {
                 let mut j = skip_opts(rest_start, &["-u", "-C", "-S", "--unset", "--chdir"]);
@@ -292,7 +304,10 @@ fn build_command(ws: &[(String, String)], depth: usize, nested: &mut Vec<Script>
             "nice" => i = skip_opts(rest_start, &["-n"]),
             "nohup" | "exec" | "command" | "builtin" | "stdbuf" => i = skip_opts(rest_start, &[]),
             "xargs" => {
-                i = skip_opts(rest_start, &["-I", "-n", "-P", "-L", "-d", "-E", "-s", "-a"])
+                i = skip_opts(
+                    rest_start,
+                    &["-I", "-n", "-P", "-L", "-d", "-E", "-s", "-a"],
+                )
             }
             "timeout" => {
                 let j = skip_opts(rest_start, &["-s", "-k", "--signal", "--kill-after"]);
@@ -305,8 +320,10 @@ fn build_command(ws: &[(String, String)], depth: usize, nested: &mut Vec<Script>
     cmd.name = basename(w);
     cmd.args = ws.iter().skip(i + 1).map(|(v, _)| v.clone()).collect();
     // `sh -c 'script'`, `su -c 'script'`: analyse the inner script too.
-    if matches!(cmd.name.as_str(), "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "su")
-        && depth < MAX_DEPTH
+    if matches!(
+        cmd.name.as_str(),
+        "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "su"
+    ) && depth < MAX_DEPTH
     {
         let mut it = cmd.args.iter();
         while let Some(a) = it.next() {
@@ -323,6 +340,7 @@ fn build_command(ws: &[(String, String)], depth: usize, nested: &mut Vec<Script>
 
 /// Tokenise: words (quote-removed value and raw text), operators, and the
 /// bodies of command/process substitutions.
+#[allow(unused_assignments)] // the word-state macro's last use resets state no one reads
 fn tokenize(s: &str) -> (Vec<Tok>, Vec<String>) {
     let chars: Vec<char> = s.chars().collect();
     let mut toks = Vec::new();
@@ -340,7 +358,10 @@ fn tokenize(s: &str) -> (Vec<Tok>, Vec<String>) {
                 if skip_next_word {
                     skip_next_word = false;
                 } else {
-                    toks.push(Tok::Word(std::mem::take(&mut val), std::mem::take(&mut raw)));
+                    toks.push(Tok::Word(
+                        std::mem::take(&mut val),
+                        std::mem::take(&mut raw),
+                    ));
                 }
                 val.clear();
                 raw.clear();
@@ -369,7 +390,11 @@ fn tokenize(s: &str) -> (Vec<Tok>, Vec<String>) {
                         let line: String = chars.get(start..i).unwrap_or(&[]).iter().collect();
                         let at_end = i >= chars.len();
                         i += 1;
-                        let cand = if strip { line.trim_start_matches('\t') } else { &line };
+                        let cand = if strip {
+                            line.trim_start_matches('\t')
+                        } else {
+                            &line
+                        };
                         if cand == name || at_end {
                             break;
                         }
@@ -501,7 +526,11 @@ fn tokenize(s: &str) -> (Vec<Tok>, Vec<String>) {
             }
             '<' | '>' => {
                 // A preceding all-digit word is a file descriptor.
-                if in_word && !val.is_empty() && val.chars().all(|c| c.is_ascii_digit()) && raw == val {
+                if in_word
+                    && !val.is_empty()
+                    && val.chars().all(|c| c.is_ascii_digit())
+                    && raw == val
+                {
                     val.clear();
                     raw.clear();
                     in_word = false;
@@ -521,10 +550,9 @@ fn tokenize(s: &str) -> (Vec<Tok>, Vec<String>) {
                             j += 1;
                         }
                         let start = j;
-                        while chars
-                            .get(j)
-                            .is_some_and(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')'))
-                        {
+                        while chars.get(j).is_some_and(|c| {
+                            !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')')
+                        }) {
                             j += 1;
                         }
                         let name: String = chars
@@ -545,10 +573,15 @@ fn tokenize(s: &str) -> (Vec<Tok>, Vec<String>) {
                     }
                 }
                 // `2>&1`, `>&2`: the target is a descriptor, already consumed.
-                let fd_target = chars.get(j).is_some_and(|c| c.is_ascii_digit() || *c == '-')
+                let fd_target = chars
+                    .get(j)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == '-')
                     && chars.get(j.saturating_sub(1)) == Some(&'&');
                 if fd_target {
-                    while chars.get(j).is_some_and(|c| c.is_ascii_digit() || *c == '-') {
+                    while chars
+                        .get(j)
+                        .is_some_and(|c| c.is_ascii_digit() || *c == '-')
+                    {
                         j += 1;
                     }
                 } else {
@@ -647,7 +680,8 @@ mod tests {
 
     #[test]
     fn splits_operators_and_pipes() {
-        let s = parse("apt-get update && apt-get install -y curl || true; curl -fsSL https://x | sh");
+        let s =
+            parse("apt-get update && apt-get install -y curl || true; curl -fsSL https://x | sh");
         assert_eq!(names(&s), vec!["apt-get", "apt-get", "true", "curl", "sh"]);
         assert_eq!(s.pipelines.len(), 4);
         assert_eq!(s.pipelines[3].commands.len(), 2);
@@ -656,7 +690,9 @@ mod tests {
 
     #[test]
     fn unwraps_sudo_env_and_assignments() {
-        let s = parse("sudo -u root env -i DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get install -y x");
+        let s = parse(
+            "sudo -u root env -i DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get install -y x",
+        );
         let c = s.commands()[0];
         assert_eq!(c.name, "apt-get");
         assert!(c.sudo);
@@ -667,7 +703,8 @@ mod tests {
 
     #[test]
     fn quotes_redirections_and_substitutions() {
-        let s = parse("echo \"a && b\" > /tmp/x 2>&1 && bash -c \"$(curl -sL https://get.example)\"");
+        let s =
+            parse("echo \"a && b\" > /tmp/x 2>&1 && bash -c \"$(curl -sL https://get.example)\"");
         let n = names(&s);
         assert_eq!(n[0], "echo");
         assert_eq!(s.commands()[0].args, vec!["a && b"]);
@@ -699,7 +736,9 @@ mod tests {
 
     #[test]
     fn unterminated_input_does_not_panic() {
-        for s in ["\"abc", "'x", "$(foo", "`x", "${a", "a <<", "2>", "\\", "(((", ")))"] {
+        for s in [
+            "\"abc", "'x", "$(foo", "`x", "${a", "a <<", "2>", "\\", "(((", ")))",
+        ] {
             let _ = parse(s);
         }
     }

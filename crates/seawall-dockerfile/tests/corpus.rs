@@ -44,7 +44,14 @@ fn corpus_golden() {
     let mut out = String::new();
     for f in corpus_files() {
         for m in lint_file(&f, &Config::default()).unwrap() {
-            out.push_str(&format!("{}:{} {} {} {}\n", name(&f), m.line, m.id, m.severity, m.message));
+            out.push_str(&format!(
+                "{}:{} {} {} {}\n",
+                name(&f),
+                m.line,
+                m.id,
+                m.severity,
+                m.message
+            ));
         }
     }
     let path = corpus_dir().join("expected.txt");
@@ -70,7 +77,10 @@ fn disagreements() -> BTreeMap<String, String> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
             let (key, reason) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
-            assert!(!reason.trim().is_empty(), "disagreement {key} has no reason");
+            assert!(
+                !reason.trim().is_empty(),
+                "disagreement {key} has no reason"
+            );
             (key.to_string(), reason.trim().to_string())
         })
         .collect()
@@ -87,8 +97,12 @@ fn seawall_covers_every_hadolint_finding() {
         .args(&files)
         .output()
         .expect("run hadolint");
-    let found: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("hadolint json: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "hadolint json: {e}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     let mut ours: BTreeMap<String, BTreeSet<(u32, String)>> = BTreeMap::new();
     for f in &files {
         let set = ours.entry(name(f)).or_default();
@@ -118,16 +132,35 @@ fn seawall_covers_every_hadolint_finding() {
             missing.push(format!("{key} (no seawall rule maps {code})"));
             continue;
         };
-        let hit = ours.get(&file).is_some_and(|s| s.contains(&(line, rule.id.to_string())));
+        let hit = ours
+            .get(&file)
+            .is_some_and(|s| s.contains(&(line, rule.id.to_string())));
         if hit {
             matched += 1;
         } else {
-            missing.push(format!("{key} -> {} not reported: {}", rule.id, h["message"].as_str().unwrap_or("")));
+            missing.push(format!(
+                "{key} -> {} not reported: {}",
+                rule.id,
+                h["message"].as_str().unwrap_or("")
+            ));
         }
     }
     let stale: Vec<&String> = allowed.keys().filter(|k| !used.contains(*k)).collect();
-    eprintln!("hadolint DL findings: {dl_total}, matched by seawall: {matched}, listed disagreements: {}", used.len());
-    assert!(missing.is_empty(), "hadolint findings seawall misses:\n{}", missing.join("\n"));
-    assert!(stale.is_empty(), "disagreements no longer reported by hadolint: {stale:?}");
-    assert!(dl_total > 60, "corpus should exercise hadolint ({dl_total} DL findings)");
+    eprintln!(
+        "hadolint DL findings: {dl_total}, matched by seawall: {matched}, listed disagreements: {}",
+        used.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "hadolint findings seawall misses:\n{}",
+        missing.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "disagreements no longer reported by hadolint: {stale:?}"
+    );
+    assert!(
+        dl_total > 60,
+        "corpus should exercise hadolint ({dl_total} DL findings)"
+    );
 }

@@ -12,7 +12,10 @@ fn err(src: &[u8]) -> String {
 #[test]
 fn unterminated_heredoc() {
     let e = err(b"FROM debian:12\nRUN <<EOF\napt-get update\n");
-    assert_eq!(e, "bad/Dockerfile: line 2: unterminated heredoc <<EOF (no line \"EOF\" before end of file)");
+    assert_eq!(
+        e,
+        "bad/Dockerfile: line 2: unterminated heredoc <<EOF (no line \"EOF\" before end of file)"
+    );
 }
 
 #[test]
@@ -23,8 +26,14 @@ fn unknown_instruction() {
 
 #[test]
 fn empty_file() {
-    assert_eq!(err(b""), "bad/Dockerfile: line 1: empty Dockerfile (no instructions)");
-    assert_eq!(err(b"\n  \n# just a comment\n"), "bad/Dockerfile: line 1: empty Dockerfile (no instructions)");
+    assert_eq!(
+        err(b""),
+        "bad/Dockerfile: line 1: empty Dockerfile (no instructions)"
+    );
+    assert_eq!(
+        err(b"\n  \n# just a comment\n"),
+        "bad/Dockerfile: line 1: empty Dockerfile (no instructions)"
+    );
 }
 
 #[test]
@@ -37,8 +46,14 @@ fn binary_file() {
 
 #[test]
 fn missing_arguments_and_bad_escape() {
-    assert_eq!(err(b"FROM\n"), "bad/Dockerfile: line 1: FROM requires at least one argument");
-    assert_eq!(err(b"# escape=x\nFROM a:1\n"), "bad/Dockerfile: line 1: invalid escape directive \"x\" (must be \\ or `)");
+    assert_eq!(
+        err(b"FROM\n"),
+        "bad/Dockerfile: line 1: FROM requires at least one argument"
+    );
+    assert_eq!(
+        err(b"# escape=x\nFROM a:1\n"),
+        "bad/Dockerfile: line 1: invalid escape directive \"x\" (must be \\ or `)"
+    );
 }
 
 /// Deterministic mutations of the corpus (byte flips, truncation, splices)
@@ -53,7 +68,22 @@ fn mutated_corpus_never_panics() {
         seed ^= seed << 17;
         seed
     };
-    let special: &[&[u8]] = &[b"\\", b"`", b"<<", b"<<-'X'", b"$(", b"${", b"\"", b"'", b"\n", b"[\"", b"--mount=", b"\xff\xfe", b"|", b"&&"];
+    let special: &[&[u8]] = &[
+        b"\\",
+        b"`",
+        b"<<",
+        b"<<-'X'",
+        b"$(",
+        b"${",
+        b"\"",
+        b"'",
+        b"\n",
+        b"[\"",
+        b"--mount=",
+        b"\xff\xfe",
+        b"|",
+        b"&&",
+    ];
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();

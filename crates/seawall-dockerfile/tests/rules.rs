@@ -27,7 +27,12 @@ fn config_for(dir: &Path) -> Config {
 fn render(findings: &[seawall_types::Misconfig]) -> String {
     findings
         .iter()
-        .map(|m| format!("{}:{} {} {} {}\n", m.line, m.column, m.id, m.severity, m.message))
+        .map(|m| {
+            format!(
+                "{}:{} {} {} {}\n",
+                m.line, m.column, m.id, m.severity, m.message
+            )
+        })
         .collect()
 }
 
@@ -42,7 +47,10 @@ fn check_golden(path: &Path, actual: &str, failures: &mut Vec<String>) {
             "{} differs (SEAWALL_BLESS=1 to accept)\n--- expected\n{expected}--- actual\n{actual}",
             path.display()
         )),
-        Err(_) => failures.push(format!("{} missing (SEAWALL_BLESS=1 to create)", path.display())),
+        Err(_) => failures.push(format!(
+            "{} missing (SEAWALL_BLESS=1 to create)",
+            path.display()
+        )),
     }
 }
 
@@ -55,17 +63,30 @@ fn every_rule_fires_and_passes() {
         let fires = dir.join("fires.Dockerfile");
         let passes = dir.join("passes.Dockerfile");
         if !fires.exists() || !passes.exists() {
-            failures.push(format!("{}: fires.Dockerfile and passes.Dockerfile required", r.id));
+            failures.push(format!(
+                "{}: fires.Dockerfile and passes.Dockerfile required",
+                r.id
+            ));
             continue;
         }
         let got = lint_file(&fires, &cfg).unwrap();
         if !got.iter().any(|m| m.id == r.id) {
-            failures.push(format!("{}: does not fire on {}:\n{}", r.id, fires.display(), render(&got)));
+            failures.push(format!(
+                "{}: does not fire on {}:\n{}",
+                r.id,
+                fires.display(),
+                render(&got)
+            ));
         }
         check_golden(&dir.join("fires.expected"), &render(&got), &mut failures);
         let got = lint_file(&passes, &cfg).unwrap();
         if got.iter().any(|m| m.id == r.id) {
-            failures.push(format!("{}: fires on {}:\n{}", r.id, passes.display(), render(&got)));
+            failures.push(format!(
+                "{}: fires on {}:\n{}",
+                r.id,
+                passes.display(),
+                render(&got)
+            ));
         }
     }
     // No fixture directory without a rule.
@@ -86,7 +107,11 @@ fn docs_pages_match_rule_table() {
         std::fs::create_dir_all(&docs).unwrap();
     }
     for r in RULES {
-        check_golden(&docs.join(format!("{}.md", r.id)), &rules::docs_page(r), &mut failures);
+        check_golden(
+            &docs.join(format!("{}.md", r.id)),
+            &rules::docs_page(r),
+            &mut failures,
+        );
     }
     check_golden(&docs.join("README.md"), &rules::docs_index(), &mut failures);
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -115,7 +115,8 @@ fn by_file(report: &Report) -> Vec<(String, Vec<&Misconfig>)> {
     order
         .into_iter()
         .map(|file| {
-            let mut fs: Vec<&Misconfig> = report.findings.iter().filter(|m| m.file == file).collect();
+            let mut fs: Vec<&Misconfig> =
+                report.findings.iter().filter(|m| m.file == file).collect();
             fs.sort_by(|a, b| (a.line, a.column, &a.id).cmp(&(b.line, b.column, &b.id)));
             (file, fs)
         })
@@ -139,8 +140,19 @@ pub fn table(report: &Report) -> String {
         let _ = writeln!(s, "{}", "=".repeat(file.chars().count().max(8)));
         let _ = writeln!(s, "{}\n", summary(&fs));
         for m in &fs {
-            let loc = if m.line > 0 { format!("line {}", m.line) } else { String::new() };
-            let _ = writeln!(s, "  {:<8} {:<12} {:<9} {}", m.severity.as_str(), m.id, loc, m.title);
+            let loc = if m.line > 0 {
+                format!("line {}", m.line)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                s,
+                "  {:<8} {:<12} {:<9} {}",
+                m.severity.as_str(),
+                m.id,
+                loc,
+                m.title
+            );
             if let Some(o) = &m.object {
                 let _ = writeln!(s, "  {:<31}object: {o}", "");
             }
@@ -272,7 +284,9 @@ pub fn sarif(report: &Report) -> serde_json::Value {
         })
         .collect();
     let mut findings: Vec<&Misconfig> = report.findings.iter().collect();
-    findings.sort_by(|a, b| (&a.file, a.line, a.column, &a.id).cmp(&(&b.file, b.line, b.column, &b.id)));
+    findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.id).cmp(&(&b.file, b.line, b.column, &b.id))
+    });
     let results: Vec<serde_json::Value> = findings
         .iter()
         .map(|m| {
@@ -363,7 +377,8 @@ fn xml_escape(s: &str) -> String {
 pub fn junit(report: &Report) -> String {
     let groups = by_file(report);
     let total_fail: usize = report.findings.len();
-    let total_tests: usize = groups.iter().map(|(_, f)| f.len().max(1)).sum::<usize>() + report.errors.len();
+    let total_tests: usize =
+        groups.iter().map(|(_, f)| f.len().max(1)).sum::<usize>() + report.errors.len();
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
@@ -379,7 +394,10 @@ pub fn junit(report: &Report) -> String {
             fs.len()
         );
         if fs.is_empty() {
-            let _ = writeln!(s, "    <testcase classname=\"{f}\" name=\"no misconfigurations\"/>");
+            let _ = writeln!(
+                s,
+                "    <testcase classname=\"{f}\" name=\"no misconfigurations\"/>"
+            );
         }
         for m in fs {
             let name = xml_escape(&format!("[{}] {} {}:{}", m.severity, m.id, m.title, m.line));
@@ -391,7 +409,10 @@ pub fn junit(report: &Report) -> String {
                 m.column,
                 m.message,
                 m.fix,
-                m.docs.as_ref().map(|d| format!("\nSee: {d}")).unwrap_or_default()
+                m.docs
+                    .as_ref()
+                    .map(|d| format!("\nSee: {d}"))
+                    .unwrap_or_default()
             );
             let _ = writeln!(
                 s,
@@ -451,7 +472,10 @@ mod tests {
                 finding("a/Dockerfile", 7, "SW-DF-062", Severity::High),
                 finding("a/Dockerfile", 2, "SW-DF-001", Severity::Medium),
             ],
-            errors: vec![FileError { file: "bad/Dockerfile".into(), message: "line 3: unknown instruction \"FOO\"".into() }],
+            errors: vec![FileError {
+                file: "bad/Dockerfile".into(),
+                message: "line 3: unknown instruction \"FOO\"".into(),
+            }],
         }
     }
 
@@ -480,9 +504,15 @@ mod tests {
         assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 2);
         let r0 = &run["results"][0];
         assert_eq!(r0["ruleId"], "SW-DF-001");
-        assert_eq!(run["tool"]["driver"]["rules"][r0["ruleIndex"].as_u64().unwrap() as usize]["id"], "SW-DF-001");
+        assert_eq!(
+            run["tool"]["driver"]["rules"][r0["ruleIndex"].as_u64().unwrap() as usize]["id"],
+            "SW-DF-001"
+        );
         assert_eq!(r0["level"], "warning");
-        assert_eq!(r0["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+        assert_eq!(
+            r0["locations"][0]["physicalLocation"]["region"]["startLine"],
+            2
+        );
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
     }
 
