@@ -22,6 +22,8 @@
 //!   system: sudo, setuid/setgid beyond the distribution's defaults,
 //!   world-writable directories without sticky bit, shell and package
 //!   manager present.
+//! * [`mark_deleted`]: sets [`SecretMatch::deleted_in_layer`] from the
+//!   later layers' whiteouts ([`LayerWhiteouts::from_entries`]).
 //! * [`advice`]: per-layer package/size/vulnerability figures and what a
 //!   minimal or distroless base would remove.
 //!
@@ -42,12 +44,14 @@
 pub mod advice;
 mod config;
 mod files;
+mod layers;
 mod rules;
 mod scanner;
 
 pub use advice::{base_image_advice, BaseImageAdvice, LayerInfo, LayerStat, SlimTarget};
 pub use config::{audit_config, audit_config_with, scan_config_secrets, ImageConfig};
 pub use files::{default_setuid, FileAudit, ImageFile};
+pub use layers::{mark_deleted, LayerWhiteouts};
 pub use scanner::{
     is_binary, redact, shannon, CustomAllowRule, CustomRule, CustomRulesFile, SecretMatch,
     SecretScanner, BINARY_SNIFF_LEN, CHUNK_OVERLAP, DEFAULT_MAX_FILE_SIZE, MAX_MATCHES_PER_FILE,
