@@ -21,7 +21,7 @@ fn main() {
                 // Named groups become plain groups: ripgrep joins all
                 // patterns into one regex, where `secret` would repeat.
                 for p in seawall_secrets::builtin_patterns() {
-                    println!("{}", unname_groups(p));
+                    println!("{}", unname_groups(&p));
                 }
                 return;
             }

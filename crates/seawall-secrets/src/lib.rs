@@ -60,8 +60,11 @@ pub use scanner::{
 
 /// The builtin rules' regexes, one per rule (for comparisons with other
 /// tools such as ripgrep, which reads the same syntax).
-pub fn builtin_patterns() -> Vec<&'static str> {
-    rules::BUILTIN.iter().map(|b| b.regex).collect()
+pub fn builtin_patterns() -> Vec<String> {
+    rules::BUILTIN
+        .iter()
+        .map(|b| rules::ascii(b.regex))
+        .collect()
 }
 
 /// Errors of this crate.

@@ -723,7 +723,7 @@ fn probe_more<R: Read>(reader: &mut R) -> std::io::Result<bool> {
 }
 
 fn compile_builtin(b: &Builtin) -> Result<Rule, Error> {
-    let regex = compile_bytes(b.regex, b.id, "builtin rules")?;
+    let regex = compile_bytes(&crate::rules::ascii(b.regex), b.id, "builtin rules")?;
     let secret_group = group_index(&regex, "secret");
     let suffix_group = group_index(&regex, "suffix");
     Ok(Rule {
