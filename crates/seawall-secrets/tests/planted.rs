@@ -764,3 +764,79 @@ fn all_planted_secrets_in_one_file_are_all_found() {
     let total_lines = all.lines().count() as u32;
     assert!(found.iter().all(|m| m.line >= 1 && m.line <= total_lines));
 }
+
+/// The image-side flow on simulated layers: every planted file goes into
+/// one of three layers; layer 1 whites out some layer-0 files, layer 2 makes
+/// a layer-1 directory opaque. Every secret is found once per file with its
+/// layer, and exactly the removed ones carry `deleted_in_layer`.
+#[test]
+fn layered_image_flow_marks_deleted_secrets() {
+    use seawall_secrets::{mark_deleted, LayerWhiteouts};
+    let scanner = SecretScanner::builtin();
+    let corpus = corpus();
+    let digests = ["sha256:l0", "sha256:l1", "sha256:l2"];
+    // (layer index, path inside the layer, content, rule id)
+    let mut files: Vec<(usize, String, String, &str)> = Vec::new();
+    for (i, (id, path, content, _)) in corpus.iter().enumerate() {
+        let layer = i % 3;
+        // Layer 1 files live under srv/l1/ so layer 2 can make it opaque.
+        let p = if layer == 1 {
+            format!("srv/l1/{i}/{path}")
+        } else {
+            path.clone()
+        };
+        files.push((layer, p, content.clone(), id));
+    }
+    // Layer 1 deletes every other layer-0 file; layer 2 hides srv/l1.
+    let mut entries: Vec<Vec<String>> =
+        vec![vec![], vec![], vec!["srv/l1/.wh..wh..opq".to_string()]];
+    let mut expect_deleted = std::collections::HashMap::new();
+    for (n, (layer, path, _, _)) in files.iter().enumerate() {
+        match layer {
+            0 if n % 2 == 0 => {
+                let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+                entries[1].push(if dir.is_empty() {
+                    format!(".wh.{name}")
+                } else {
+                    format!("{dir}/.wh.{name}")
+                });
+                expect_deleted.insert(path.clone(), Some(digests[1]));
+            }
+            1 => {
+                expect_deleted.insert(path.clone(), Some(digests[2]));
+            }
+            _ => {
+                expect_deleted.insert(path.clone(), None);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    for (layer, path, content, _) in &files {
+        assert!(scanner.wants(path, content.len() as u64));
+        for mut m in scanner.scan(path, content.as_bytes()) {
+            m.layer = Some(digests[*layer].to_string());
+            all.push(m);
+        }
+    }
+    let wh: Vec<LayerWhiteouts> = digests
+        .iter()
+        .zip(&entries)
+        .map(|(d, e)| LayerWhiteouts::from_entries(d, e.iter().map(String::as_str)))
+        .collect();
+    mark_deleted(&mut all, &wh);
+    let mut deleted = 0;
+    for (layer, path, _, id) in &files {
+        let m = all
+            .iter()
+            .find(|m| &m.path == path && m.rule_id == *id)
+            .unwrap_or_else(|| panic!("{id} not found in {path}"));
+        assert_eq!(m.layer.as_deref(), Some(digests[*layer]));
+        assert_eq!(
+            m.deleted_in_layer.as_deref(),
+            expect_deleted[path],
+            "{path}"
+        );
+        deleted += usize::from(m.deleted_in_layer.is_some());
+    }
+    assert!(deleted >= 20, "only {deleted} deleted secrets");
+}
