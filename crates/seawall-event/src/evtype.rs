@@ -10,6 +10,16 @@ macro_rules! event_types {
             Other(String),
         }
         impl EventType {
+            /// Dense code for known types (`None` for `Other`); O(1).
+            pub fn code(&self) -> Option<usize> {
+                #[allow(non_camel_case_types, dead_code)]
+                #[repr(usize)]
+                enum Code { $($v,)* }
+                match self {
+                    $(EventType::$v => Some(Code::$v as usize),)*
+                    EventType::Other(_) => None,
+                }
+            }
             /// Every known event type, in code order.
             pub const KNOWN: &'static [EventType] = &[$(EventType::$v,)*];
             /// Number of known event types (codes are `0..COUNT`).
@@ -145,14 +155,6 @@ event_types! {
 }
 
 impl EventType {
-    /// Dense code for known types (`None` for `Other`).
-    pub fn code(&self) -> Option<usize> {
-        match self {
-            EventType::Other(_) => None,
-            t => Self::KNOWN.iter().position(|k| k == t),
-        }
-    }
-
     /// Whether this syscall, on success, creates a new thread or process.
     pub fn is_clone(&self) -> bool {
         matches!(

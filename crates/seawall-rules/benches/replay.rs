@@ -304,6 +304,11 @@ fn main() {
     let (mut n, mut alerts) = (0usize, 0usize);
     let mut busy = std::time::Duration::ZERO;
     let mut by_type: std::collections::BTreeMap<String, usize> = Default::default();
+    // PROFILE=1 prints time per event type and alerts per rule
+    let profile = std::env::var_os("PROFILE").is_some();
+    let mut per_type: std::collections::BTreeMap<String, (usize, std::time::Duration)> =
+        Default::default();
+    let mut per_rule: std::collections::BTreeMap<String, usize> = Default::default();
     while n < target {
         buf.clear();
         while buf.len() < 1 << 16 {
@@ -315,13 +320,39 @@ fn main() {
             }
         }
         let t = Instant::now();
-        for e in &buf {
-            alerts += engine.process(e).len();
+        if profile {
+            for e in &buf {
+                let t1 = Instant::now();
+                let a = engine.process(e);
+                let d = t1.elapsed();
+                let slot = per_type.entry(e.evt_type.name().to_string()).or_default();
+                slot.0 += 1;
+                slot.1 += d;
+                for x in &a {
+                    *per_rule.entry(x.rule.clone()).or_default() += 1;
+                }
+                alerts += a.len();
+            }
+        } else {
+            for e in &buf {
+                alerts += engine.process(e).len();
+            }
         }
         busy += t.elapsed();
         n += buf.len();
     }
     let eps = n as f64 / busy.as_secs_f64();
+    if profile {
+        for (t, (c, d)) in &per_type {
+            println!(
+                "  {t:12} {c:9} events {:8.0} ns/event",
+                d.as_nanos() as f64 / *c as f64
+            );
+        }
+        for (r, c) in &per_rule {
+            println!("  {c:9} alerts  {r}");
+        }
+    }
     println!(
         "rules: {} loaded ({} enabled) from 3 files in {:.1} ms",
         report.rules,

@@ -1,6 +1,8 @@
 //! Compile a resolved condition AST into an evaluator tree and evaluate it.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
+
+use crate::fxhash::FxHashSet as HashSet;
 use std::net::IpAddr;
 
 use seawall_event::EventType;
@@ -269,7 +271,7 @@ fn compile_check(f: &FieldRef, op: Op, rhs: &Rhs) -> Result<CNode, CompileError>
         };
         if let Some(names) = names {
             let mut codes = vec![false; EventType::COUNT];
-            let mut others = HashSet::new();
+            let mut others = HashSet::default();
             for n in names {
                 match EventType::from_name(n).code() {
                     Some(c) => {
@@ -387,10 +389,9 @@ pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
             others,
             negate,
         } => {
-            let t = &ctx.ev.evt_type;
-            let hit = match t.code() {
+            let hit = match ctx.code {
                 Some(c) => codes.get(c).copied().unwrap_or(false),
-                None => others.contains(t.name()),
+                None => others.contains(ctx.ev.evt_type.name()),
             };
             hit != *negate
         }

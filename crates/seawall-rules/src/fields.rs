@@ -436,6 +436,8 @@ pub struct Ctx<'a> {
     pub th: Option<&'a Thread>,
     pub fd: Option<&'a FdInfo>,
     pub evtnum: u64,
+    /// `ev.evt_type.code()`, computed once per event.
+    pub code: Option<usize>,
 }
 
 fn s(v: &str) -> V<'_> {

@@ -14,6 +14,7 @@ pub mod compile;
 pub mod cond;
 pub mod fields;
 pub mod flags;
+pub mod fxhash;
 pub mod glob;
 pub mod loader;
 pub mod output;
@@ -264,12 +265,17 @@ impl Engine {
             if st.hostname.is_empty() && !self.hostname.is_empty() {
                 // evt.hostname falls back to the engine's hostname
             }
+            let fd = efd
+                .fd
+                .as_ref()
+                .or_else(|| efd.fd_ref.and_then(|n| st.lookup_fd(ev.pid, n)));
             let ctx = fields::Ctx {
                 ev,
                 st,
                 th: st.threads.get(&ev.tid),
-                fd: efd.fd.as_ref(),
+                fd,
                 evtnum: self.evtnum,
+                code: ev.evt_type.code(),
             };
             let typed: &[usize] = match ev.evt_type.code() {
                 Some(c) => self.by_code.get(c).map(Vec::as_slice).unwrap_or(&[]),

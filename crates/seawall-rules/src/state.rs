@@ -1,7 +1,7 @@
 //! State engine: thread table, fd tables, containers, users and groups,
 //! maintained from the event stream.
 
-use std::collections::HashMap;
+use crate::fxhash::FxHashMap as HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -394,9 +394,11 @@ pub struct State {
 /// Per-event context produced by [`State::apply`].
 #[derive(Debug, Default)]
 pub struct EventFd {
-    /// The fd the event refers to (a copy, taken after the event's effect,
-    /// or the removed entry for `close`).
+    /// The fd the event refers to when it is not (or no longer) in the
+    /// table: the removed entry for `close`, a failed open.
     pub fd: Option<FdInfo>,
+    /// The fd number to look up in the event's process table otherwise.
+    pub fd_ref: Option<i64>,
 }
 
 fn arg_i64(ev: &Event, name: &str) -> Option<i64> {
@@ -685,9 +687,12 @@ impl State {
                     ..Default::default()
                 };
                 if ok {
-                    self.insert_fd(ev.pid, info.clone());
+                    let n = info.num;
+                    self.insert_fd(ev.pid, info);
+                    out.fd_ref = Some(n);
+                } else {
+                    out.fd = Some(info);
                 }
-                out.fd = Some(info);
             }
             EventType::Close => {
                 if let Some(fd) = arg_i64(ev, "fd") {
@@ -702,16 +707,15 @@ impl State {
                 let old = arg_i64(ev, "oldfd").or_else(|| arg_i64(ev, "fd"));
                 let is_dup = *t != EventType::Fcntl || matches!(arg_i64(ev, "cmd"), Some(0 | 1030));
                 if let Some(old) = old {
-                    let src = self.lookup_fd(ev.pid, old).cloned();
                     if ok && is_dup && ev.res != old {
-                        if let Some(mut s) = src.clone() {
+                        if let Some(mut s) = self.lookup_fd(ev.pid, old).cloned() {
                             s.num = ev.res;
                             self.insert_fd(ev.pid, s);
                         } else if let Some(tab) = self.fds.get_mut(&ev.pid) {
                             tab.remove(&ev.res);
                         }
                     }
-                    out.fd = src;
+                    out.fd_ref = Some(old);
                 }
             }
             EventType::Socket => {
@@ -939,14 +943,12 @@ impl State {
             }
             _ => {
                 if let Some(fd) = arg_i64(ev, "fd") {
-                    let mut info = self.lookup_fd(ev.pid, fd).cloned();
-                    if let (Some(i), Some(tp)) = (info.as_mut(), arg_tuple(ev, "tuple")) {
-                        i.set_tuple(tp);
-                        if let Some(tab) = self.fds.get_mut(&ev.pid) {
-                            tab.insert(fd, i.clone());
+                    if let Some(tp) = arg_tuple(ev, "tuple") {
+                        if let Some(i) = self.fds.get_mut(&ev.pid).and_then(|t| t.get_mut(&fd)) {
+                            i.set_tuple(tp);
                         }
                     }
-                    out.fd = info;
+                    out.fd_ref = Some(fd);
                 }
             }
         }
@@ -1017,13 +1019,16 @@ mod tests {
                 .arg("name", "../etc/passwd")
                 .arg("flags", 0i64),
         );
-        assert_eq!(o.fd.unwrap().name, "/etc/passwd");
+        assert_eq!(
+            s.lookup_fd(10, o.fd_ref.unwrap()).unwrap().name,
+            "/etc/passwd"
+        );
         let d = s.apply(
             &Event::new(3, 10, 10, EventType::Dup2, 1)
                 .arg("oldfd", 3i64)
                 .arg("newfd", 1i64),
         );
-        assert_eq!(d.fd.unwrap().num, 3);
+        assert_eq!(d.fd_ref, Some(3));
         assert_eq!(s.lookup_fd(10, 1).unwrap().name, "/etc/passwd");
         let c = s.apply(&Event::new(4, 10, 10, EventType::Close, 0).arg("fd", 3i64));
         assert_eq!(c.fd.unwrap().name, "/etc/passwd");

@@ -32,6 +32,13 @@ fn all_three_files_load_and_every_rule_compiles() {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
+    for r in rs
+        .rules
+        .iter()
+        .filter(|r| r.enabled && r.event_types.is_none())
+    {
+        eprintln!("rule without event-type restriction: {}", r.name);
+    }
     let types = rs.required_event_types();
     eprintln!("required event types: {types:?}");
 }
