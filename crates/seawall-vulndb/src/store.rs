@@ -473,6 +473,23 @@ impl Builder {
         n
     }
 
+    /// Drops records whose affected ecosystems (full names) satisfy `pred`.
+    pub fn remove_where(&mut self, pred: impl Fn(&[String]) -> bool) -> usize {
+        let mut n = 0;
+        for slot in self.recs.iter_mut() {
+            if slot
+                .as_ref()
+                .is_some_and(|s| !s.ecosystems.is_empty() && pred(&s.ecosystems))
+            {
+                if let Some(s) = slot.take() {
+                    self.by_id.remove(&s.id);
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
     pub fn modified_of(&self, id: &str) -> Option<&str> {
         self.by_id
             .get(id)
