@@ -138,8 +138,18 @@ fn gen(rng: &mut Rng, ts: &mut u64, nproc: i64, out: &mut Vec<Event>) {
     let fd = 3 + rng.below(60) as i64;
     match r {
         0..=34 => {
-            let path = *rng.pick(PATHS);
-            let flags = if rng.below(5) == 0 { 0o101 } else { 0o2000000 };
+            // reads anywhere; writes to app data, caches and logs
+            let write = rng.below(5) == 0;
+            let path = if write {
+                *rng.pick(&[
+                    "/var/lib/app/data.db",
+                    "/tmp/cache/obj-1234",
+                    "/var/log/app/app.log",
+                ])
+            } else {
+                *rng.pick(PATHS)
+            };
+            let flags = if write { 0o2101 } else { 0o2000000 };
             let ok = rng.below(10) != 0;
             push(
                 Event::new(*ts, pid, pid, EventType::Openat, if ok { fd } else { -2 })
@@ -219,7 +229,7 @@ fn gen(rng: &mut Rng, ts: &mut u64, nproc: i64, out: &mut Vec<Event>) {
             );
         }
         87..=90 => {
-            // fork + exec + exit of a short-lived child
+            // fork + exec + exit of a short-lived child (app helpers)
             let child = 100_000 + rng.below(50_000) as i64;
             push(Event::new(*ts, pid, pid, EventType::Clone, child).arg("flags", 17i64));
             let mut ex = Event::new(*ts + 1, child, child, EventType::Execve, 0);

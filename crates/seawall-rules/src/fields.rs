@@ -438,6 +438,25 @@ pub struct Ctx<'a> {
     pub evtnum: u64,
     /// `ev.evt_type.code()`, computed once per event.
     pub code: Option<usize>,
+    /// `evt.arg.flags` rendered once per event (see [`render_flags`]).
+    pub flags: Option<&'a str>,
+}
+
+/// Render the event's `flags` parameter, when it is an integer with a
+/// Falco rendering; the engine does this once per event because many rules
+/// test `evt.arg.flags`.
+pub fn render_flags(ev: &Event) -> Option<String> {
+    match ev.args.get("flags") {
+        Some(ArgValue::Int(i)) => {
+            let created = ev
+                .args
+                .get("fmode")
+                .and_then(ArgValue::as_i64)
+                .is_some_and(|m| m & 0x100000 != 0);
+            flags::render(ev.evt_type.name(), "flags", *i, created)
+        }
+        _ => None,
+    }
 }
 
 fn s(v: &str) -> V<'_> {
@@ -558,11 +577,16 @@ impl<'a> Ctx<'a> {
 
     fn arg_by_name(&self, name: &str) -> V<'a> {
         let ev: &'a Event = self.ev;
+        if name == "flags" {
+            if let Some(f) = self.flags {
+                return s(f);
+            }
+        }
         if matches!(ev.evt_type, EventType::Execve | EventType::Execveat) && name == "flags" {
             return self.exe_flags();
         }
         match name {
-            "res" => return V::S(Cow::Owned(self.res_string())),
+            "res" => return V::S(self.res_string()),
             "res_or_fd" | "fd" if !ev.args.iter().any(|(n, _)| n == name) => {
                 if name == "res_or_fd" || ev.res >= 0 {
                     return V::S(Cow::Owned(ev.res.to_string()));
@@ -588,11 +612,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn res_string(&self) -> String {
+    fn res_string(&self) -> Cow<'static, str> {
         if self.ev.res >= 0 {
-            "SUCCESS".to_string()
+            Cow::Borrowed("SUCCESS")
         } else {
-            flags::errno_name(self.ev.res)
+            Cow::Owned(flags::errno_name(self.ev.res))
         }
     }
 
@@ -711,7 +735,7 @@ impl<'a> Ctx<'a> {
         match id {
             EvtType => s(ev.evt_type.name()),
             EvtNum => V::I(self.evtnum as i64),
-            EvtRes => V::S(Cow::Owned(self.res_string())),
+            EvtRes => V::S(self.res_string()),
             EvtRawres => V::I(ev.res),
             EvtFailed => V::B(ev.res < 0),
             EvtDir => s("<"),

@@ -259,6 +259,7 @@ impl Engine {
     pub fn process(&mut self, ev: &Event) -> Vec<Alert> {
         self.evtnum += 1;
         let efd = self.state.apply(ev);
+        let flags = fields::render_flags(ev);
         let mut alerts = Vec::new();
         {
             let st = &self.state;
@@ -276,6 +277,7 @@ impl Engine {
                 fd,
                 evtnum: self.evtnum,
                 code: ev.evt_type.code(),
+                flags: flags.as_deref(),
             };
             let typed: &[usize] = match ev.evt_type.code() {
                 Some(c) => self.by_code.get(c).map(Vec::as_slice).unwrap_or(&[]),
