@@ -371,15 +371,16 @@ fn is_debian_tracker(m: &serde_json::Map<String, Value>) -> bool {
 /// The tracker's judgement goes into `ecosystem_specific`: `urgency`
 /// (`unimportant`, `end-of-life`, ...) and `status` (`open`, `resolved`,
 /// `undetermined`) plus `nodsa_reason` (`ignored` means will not fix).
-fn debian_tracker(m: &serde_json::Map<String, Value>, name: &str, b: &mut Batch) {
+fn debian_tracker(m: &serde_json::Map<String, Value>, _name: &str, b: &mut Batch) {
     let mut out: BTreeMap<String, Vulnerability> = BTreeMap::new();
     for (src, cves) in m {
         let Some(cves) = cves.as_object() else {
             continue;
         };
         for (cve, info) in cves {
+            // entries with no per-release data (not yet triaged) say nothing
+            // about any release
             let Some(releases) = info.get("releases").and_then(Value::as_object) else {
-                b.warn(name, Some(cve), "tracker entry without releases");
                 continue;
             };
             for (codename, r) in releases {

@@ -88,7 +88,7 @@ pub struct Affected {
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
+        deserialize_with = "strings_or_numbers"
     )]
     pub versions: Vec<String>,
     #[serde(default, skip_serializing_if = "Value::is_null")]
@@ -162,6 +162,22 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+fn strings_or_numbers<'de, D>(d: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let v = Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default();
+    v.into_iter()
+        .map(|x| match x {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(serde::de::Error::custom(format!(
+                "version must be a string, got {other}"
+            ))),
+        })
+        .collect()
 }
 
 /// YAML advisories sometimes carry versions as bare numbers (`fixed: 2.0`).

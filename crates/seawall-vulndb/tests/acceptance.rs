@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use seawall_types::{Ecosystem, Location, OsInfo, Package};
@@ -149,8 +149,12 @@ for name, ver in queries:
             p = a.get('package') or {}
             if p.get('ecosystem') != 'PyPI' or norm(p.get('name', '')) != norm(name):
                 continue
-            if ver in [str(x) for x in (a.get('versions') or [])]:
-                hit = True
+            for x in a.get('versions') or []:
+                try:
+                    if Version(str(x)) == v:
+                        hit = True
+                except InvalidVersion:
+                    pass
             for rg in a.get('ranges') or []:
                 if rg.get('type') != 'ECOSYSTEM':
                     continue
@@ -174,7 +178,7 @@ for name, ver in queries:
                     if ok_lo and ok_hi:
                         hit = True
         if hit:
-            print(name + '\t' + r['id'])
+            print(name + '@' + ver + '\t' + r['id'])
 "#;
 
 fn parse_expected(out: &[u8]) -> BTreeMap<String, BTreeSet<String>> {
@@ -212,11 +216,19 @@ fn shared_db(test: &str) -> Option<(PathBuf, PathBuf)> {
         "only {} records imported",
         meta.records
     );
-    // README.md and the DSA list are not advisories; no record should fail
+    // README.md and the DSA list are not advisories and are passed over;
+    // the only records skipped are old secdb entries whose fixed version is
+    // not a valid apk version (e.g. "4.8.0.-r1"), each named in a warning
+    let other: Vec<&String> = batch
+        .warnings
+        .iter()
+        .filter(|w| !(w.contains("alpine-secdb") && w.contains("bad fixed version")))
+        .collect();
+    assert!(other.is_empty(), "warnings: {other:#?}");
     assert!(
-        batch.warnings.is_empty(),
-        "warnings: {:#?}",
-        &batch.warnings[..batch.warnings.len().min(10)]
+        batch.warnings.len() < 40,
+        "{} warnings",
+        batch.warnings.len()
     );
     Some((db, data))
 }
@@ -246,6 +258,7 @@ fn language_packages_report_exactly_the_covering_advisories() {
         ("braces", "2.3.0"),
         ("semver", "7.5.1"),
         ("path-to-regexp", "0.1.7"),
+        ("axios", "1.5.1"),
         ("axios", "1.6.0"),
         ("lodash", "4.17.21"),
         ("semver", "7.6.3"),
@@ -288,28 +301,34 @@ fn language_packages_report_exactly_the_covering_advisories() {
         }
     }
 
-    // PyPI via python packaging
+    // PyPI via python packaging (one process for all pins)
     if seawall_testutil::require_tool(test, "python3") {
+        let q = serde_json::to_string(&pypi.to_vec()).unwrap();
+        let out = Command::new("python3")
+            .args(["-c", PY_CHECK])
+            .arg(data.join("pypa/vulns"))
+            .arg(q)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let exp = parse_expected(&out.stdout);
         for (n, v) in pypi {
-            let q = serde_json::to_string(&vec![(n, v)]).unwrap();
-            let out = Command::new("python3")
-                .args(["-c", PY_CHECK])
-                .arg(data.join("pypa/vulns"))
-                .arg(q)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let exp = parse_expected(&out.stdout);
             let fs = &by_pkg
                 .iter()
                 .find(|(p, _)| p.name == n && p.version == v)
                 .unwrap()
                 .1;
-            assert_exact(fs, &exp, &[n]);
+            let want: BTreeMap<String, BTreeSet<String>> = [(
+                n.to_string(),
+                exp.get(&format!("{n}@{v}")).cloned().unwrap_or_default(),
+            )]
+            .into_iter()
+            .collect();
+            assert_exact(fs, &want, &[n]);
             if v == "3.2.0" || v == "2.10" {
                 assert!(!fs.is_empty(), "{n} {v} should be vulnerable");
             }
@@ -369,7 +388,8 @@ fn language_packages_report_exactly_the_covering_advisories() {
             let expect_some = !(v.starts_with("v0.99")
                 || v.starts_with("1.99")
                 || *v == "4.17.21"
-                || *v == "7.6.3");
+                || *v == "7.6.3"
+                || (n == "axios" && v == "1.6.0"));
             assert_eq!(
                 !fs.is_empty(),
                 expect_some,
