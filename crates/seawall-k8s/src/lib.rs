@@ -14,6 +14,7 @@ pub use seawall_types::{Misconfig, Severity};
 
 pub mod builtin;
 pub mod objects;
+pub mod policy;
 pub mod pss;
 pub mod waiver;
 pub mod yaml;
@@ -95,6 +96,7 @@ pub const PSS_DOCS: &str = "https://kubernetes.io/docs/concepts/security/pod-sec
 pub struct Checker {
     opts: Options,
     file_waivers: Vec<waiver::Waiver>,
+    policies: policy::Policies,
     today: String,
 }
 
@@ -115,9 +117,14 @@ impl Checker {
             }
             None => waiver::today_utc(),
         };
+        let policies = match &opts.policy_dir {
+            Some(d) => policy::Policies::load_dir(d)?,
+            None => policy::Policies::default(),
+        };
         Ok(Checker {
             opts: opts.clone(),
             file_waivers,
+            policies,
             today,
         })
     }
@@ -147,16 +154,42 @@ impl Checker {
     pub fn check_str(&self, name: &str, text: &str) -> Result<Vec<Misconfig>, Error> {
         let docs = yaml::load(name, text)?;
         let objs = objects::objects(name, &docs)?;
+        let mut custom: Vec<Vec<Misconfig>> = vec![Vec::new(); objs.len()];
+        if !self.policies.is_empty() {
+            for (i, h) in self.policies.check(&objs) {
+                let (Some(slot), Some(obj)) = (custom.get_mut(i), objs.get(i)) else {
+                    continue;
+                };
+                slot.push(Misconfig {
+                    id: h.id,
+                    severity: h.severity,
+                    title: h.title,
+                    message: h.message,
+                    fix: String::new(),
+                    file: name.to_string(),
+                    line: obj.line_of(""),
+                    column: 0,
+                    object: Some(obj.display()),
+                    docs: Some(h.source),
+                    references: Vec::new(),
+                });
+            }
+        }
         let mut out = Vec::new();
-        for obj in &objs {
-            self.check_object(name, obj, &mut out);
+        for (obj, extra) in objs.iter().zip(custom) {
+            self.check_object(name, obj, extra, &mut out);
         }
         out.sort_by(|a, b| (a.line, &a.id).cmp(&(b.line, &b.id)));
         Ok(out)
     }
 
-    fn check_object(&self, file: &str, obj: &objects::Object<'_>, out: &mut Vec<Misconfig>) {
-        let mut found = Vec::new();
+    fn check_object(
+        &self,
+        file: &str,
+        obj: &objects::Object<'_>,
+        mut found: Vec<Misconfig>,
+        out: &mut Vec<Misconfig>,
+    ) {
         let template = obj.pod_template();
         if let (Some(spec), Some(t)) = (&self.opts.pss, &template) {
             if spec.level != PssLevel::Privileged {
