@@ -16,7 +16,8 @@ pub struct Rule {
     pub fix: &'static str,
 }
 
-pub const DOCS_BASE: &str = "https://github.com/seawall-dev/seawall/blob/main/docs/rules/k8s.md";
+/// Rule documentation (this crate's README, one anchor per rule id).
+pub const DOCS_BASE: &str = "crates/seawall-k8s/README.md";
 
 /// All built-in rules. Ids are stable: never renumber.
 pub const RULES: &[Rule] = &[
