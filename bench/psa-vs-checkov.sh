@@ -66,7 +66,7 @@ for level in baseline restricted; do
     done
   done
 done
-EXACT_WALL=$(echo "$(date +%s.%N) - $start" | bc)
+EXACT_WALL=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
 echo "seawall  (each folder at its own level/version, 152 runs): wall ${EXACT_WALL}s  peak RSS $((max_rss / 1024)) MB  wrong decisions: $wrong"
 
 if ! command -v "$CHECKOV" >/dev/null 2>&1; then
