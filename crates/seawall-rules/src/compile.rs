@@ -24,7 +24,12 @@ pub enum CNode {
         negate: bool,
     },
     Check(Box<Check>),
+    /// A macro's body, memoised per event by id.
+    Memo(usize, Box<CNode>),
 }
+
+/// Highest macro id the evaluator memoises.
+pub const MAX_MEMO: usize = 1 << 16;
 
 #[derive(Debug)]
 pub struct FieldExpr {
@@ -250,6 +255,7 @@ fn compile_depth(e: &Expr, depth: usize) -> Result<CNode, CompileError> {
         ),
         Expr::Not(x) => CNode::Not(Box::new(compile_depth(x, depth + 1)?)),
         Expr::Const(b) => CNode::Const(*b),
+        Expr::Macro(id, body) => CNode::Memo(*id, Box::new(compile_depth(body, depth + 1)?)),
         Expr::Ident(name, off) => {
             return Err(cerr(
                 *off,
@@ -396,6 +402,18 @@ pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
             hit != *negate
         }
         CNode::Check(c) => eval_check(c, ctx),
+        CNode::Memo(id, inner) => match ctx.memo.get(*id) {
+            Some(cell) => match cell.get() {
+                1 => false,
+                2 => true,
+                _ => {
+                    let r = eval(inner, ctx);
+                    cell.set(if r { 2 } else { 1 });
+                    r
+                }
+            },
+            None => eval(inner, ctx),
+        },
     }
 }
 
@@ -595,6 +613,7 @@ pub fn event_types(e: &Expr) -> Option<BTreeSet<String>> {
             Some(acc)
         }
         Expr::Const(false) => Some(BTreeSet::new()),
+        Expr::Macro(_, body) => event_types(body),
         _ => None,
     }
 }

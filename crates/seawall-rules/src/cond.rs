@@ -167,6 +167,9 @@ pub enum Expr {
     },
     /// Constant (used after resolution of empty lists etc.).
     Const(bool),
+    /// An expanded macro body; the id lets the evaluator compute each
+    /// macro at most once per event.
+    Macro(usize, Box<Expr>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

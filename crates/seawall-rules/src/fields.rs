@@ -440,6 +440,8 @@ pub struct Ctx<'a> {
     pub code: Option<usize>,
     /// `evt.arg.flags` rendered once per event (see [`render_flags`]).
     pub flags: Option<&'a str>,
+    /// Per-event macro results (0 unknown, 1 false, 2 true) by macro id.
+    pub memo: &'a [std::cell::Cell<u8>],
 }
 
 /// Render the event's `flags` parameter, when it is an integer with a
@@ -587,10 +589,11 @@ impl<'a> Ctx<'a> {
         }
         match name {
             "res" => return V::S(self.res_string()),
-            "res_or_fd" | "fd" if !ev.args.iter().any(|(n, _)| n == name) => {
-                if name == "res_or_fd" || ev.res >= 0 {
-                    return V::S(Cow::Owned(ev.res.to_string()));
-                }
+            "res_or_fd" | "fd"
+                if !ev.args.iter().any(|(n, _)| n == name)
+                    && (name == "res_or_fd" || ev.res >= 0) =>
+            {
+                return V::S(Cow::Owned(ev.res.to_string()));
             }
             _ => {}
         }

@@ -157,6 +157,8 @@ pub struct Engine {
     opts: EngineOptions,
     evtnum: u64,
     hostname: String,
+    /// Macro results for the current event.
+    memo: Vec<std::cell::Cell<u8>>,
 }
 
 impl Engine {
@@ -196,6 +198,12 @@ impl Engine {
             }
         }
         let hostname = opts.hostname.clone().unwrap_or_else(machine_hostname);
+        let memo_len = rules
+            .iter()
+            .map(|r| r.max_macro_id)
+            .max()
+            .unwrap_or(0)
+            .min(compile::MAX_MEMO);
         Engine {
             rules,
             by_code,
@@ -205,6 +213,7 @@ impl Engine {
             opts,
             evtnum: 0,
             hostname,
+            memo: vec![std::cell::Cell::new(0); memo_len + 1],
         }
     }
 
@@ -260,6 +269,9 @@ impl Engine {
         self.evtnum += 1;
         let efd = self.state.apply(ev);
         let flags = fields::render_flags(ev);
+        for c in self.memo.iter_mut() {
+            *c.get_mut() = 0;
+        }
         let mut alerts = Vec::new();
         {
             let st = &self.state;
@@ -278,6 +290,7 @@ impl Engine {
                 evtnum: self.evtnum,
                 code: ev.evt_type.code(),
                 flags: flags.as_deref(),
+                memo: &self.memo,
             };
             let typed: &[usize] = match ev.evt_type.code() {
                 Some(c) => self.by_code.get(c).map(Vec::as_slice).unwrap_or(&[]),

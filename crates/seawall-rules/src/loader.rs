@@ -107,6 +107,8 @@ pub struct Rule {
     pub line: usize,
     pub(crate) compiled: CNode,
     pub(crate) output_fmt: crate::output::Format,
+    /// Highest macro id used by the condition (sizes the memo table).
+    pub(crate) max_macro_id: usize,
 }
 
 /// The loaded rules, in definition order.
@@ -1144,6 +1146,7 @@ impl Loader {
                 line: r.loc.pos.line,
                 compiled,
                 output_fmt,
+                max_macro_id: max_macro_id(&ast),
             });
         }
         for name in &self.macro_order {
@@ -1371,7 +1374,7 @@ fn resolve_lists(
         Expr::And(v) | Expr::Or(v) => v
             .iter_mut()
             .for_each(|x| resolve_lists(x, lists, visibility, used)),
-        Expr::Not(x) => resolve_lists(x, lists, visibility, used),
+        Expr::Not(x) | Expr::Macro(_, x) => resolve_lists(x, lists, visibility, used),
         Expr::Check {
             rhs: Rhs::List(items),
             ..
@@ -1400,6 +1403,15 @@ fn resolve_lists(
     }
 }
 
+fn max_macro_id(e: &Expr) -> usize {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().map(max_macro_id).max().unwrap_or(0),
+        Expr::Not(x) => max_macro_id(x),
+        Expr::Macro(id, x) => (*id).max(max_macro_id(x)),
+        _ => 0,
+    }
+}
+
 fn expand_macros(
     e: &mut Expr,
     macros: &HashMap<String, (Expr, usize)>,
@@ -1419,7 +1431,7 @@ fn expand_macros(
                 expand_macros(x, macros, visibility, depth, used)?;
             }
         }
-        Expr::Not(x) => expand_macros(x, macros, visibility, depth, used)?,
+        Expr::Not(x) | Expr::Macro(_, x) => expand_macros(x, macros, visibility, depth, used)?,
         Expr::Ident(name, off) => match macros.get(name.as_str()) {
             Some((m, idx)) => {
                 let _ = visibility;
@@ -1427,7 +1439,8 @@ fn expand_macros(
                 let mut body = m.clone();
                 expand_macros(&mut body, macros, *idx, depth + 1, used)
                     .map_err(|(_, msg)| (*off, msg))?;
-                *e = body;
+                // macro ids are their definition indexes
+                *e = Expr::Macro(*idx, Box::new(body));
             }
             _ => return Err((*off, format!("undefined macro '{name}' used in filter"))),
         },

@@ -19,7 +19,6 @@ pub const MAX_FDS_PER_PROC: usize = 1 << 16;
 pub const MAX_ANCESTORS: usize = 64;
 
 const CLONE_THREAD: i64 = 0x10000;
-const CLONE_FILES: i64 = 0x400;
 const AT_FDCWD: i64 = -100;
 
 /// What a process image is: set on execve, shared by threads and children.
@@ -645,11 +644,10 @@ impl State {
                             }
                             self.threads.insert(ev.res, c);
                         }
-                        if !is_thread && flags & CLONE_FILES == 0 {
-                            if let Some(tab) = self.fds.get(&ev.pid).cloned() {
-                                self.fds.insert(ev.res, tab);
-                            }
-                        } else if !is_thread {
+                        // a new process gets a copy of the table (with
+                        // CLONE_FILES it is shared; a copy is the closest
+                        // per-process model and equal at the time of the clone)
+                        if !is_thread {
                             if let Some(tab) = self.fds.get(&ev.pid).cloned() {
                                 self.fds.insert(ev.res, tab);
                             }

@@ -35,7 +35,7 @@ fn base_loads_with_counts() {
     let (rs, rep) = load(BASE).unwrap();
     assert_eq!((rep.rules, rep.macros, rep.lists), (1, 1, 1));
     assert_eq!(rs.rules[0].tags, vec!["shell"]);
-    assert_eq!(rs.required_event_types().unwrap().contains("execve"), true);
+    assert!(rs.required_event_types().unwrap().contains("execve"));
 }
 
 #[test]

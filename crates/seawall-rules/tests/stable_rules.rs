@@ -61,7 +61,7 @@ fn expected_rule(path: &Path) -> String {
 fn every_stable_rule_fires_and_has_a_near_miss() {
     let Some(rules) = stable() else { return };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/events");
-    let (rs, _) = RuleSet::load(&[rules.clone()]).unwrap();
+    let (rs, _) = RuleSet::load(std::slice::from_ref(&rules)).unwrap();
     let all: BTreeSet<String> = rs.rules.iter().map(|r| r.name.clone()).collect();
     let mut covered = BTreeSet::new();
     let mut failures = Vec::new();
