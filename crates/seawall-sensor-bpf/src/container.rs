@@ -67,10 +67,24 @@ pub fn container_id_from_proc_cgroup(text: &str) -> Option<(String, &'static str
     None
 }
 
+/// Falco's `container.id`: the first 12 characters of the full id.
+pub fn short_id(full: &str) -> String {
+    full.get(..12).unwrap_or(full).to_string()
+}
+
 /// Metadata for a container id: `podman inspect` first (name, image,
 /// privileged, mounts, labels), then the OCI runtime state, so a container
 /// always gets at least its id and whatever the bundle says.
+///
+/// The returned `id` is the short (12 character) id, as Falco's
+/// `container.id`; events carry the same short id.
 pub fn lookup(id: &str, runtime_hint: &str, pid: Option<u32>) -> ContainerInfo {
+    let mut info = lookup_full(id, runtime_hint, pid);
+    info.id = short_id(&info.id);
+    info
+}
+
+fn lookup_full(id: &str, runtime_hint: &str, pid: Option<u32>) -> ContainerInfo {
     if let Some(mut info) = podman_inspect(id) {
         if info.runtime.is_empty() {
             info.runtime = "podman".into();

@@ -79,16 +79,18 @@ impl Converter {
     }
 
     /// Emit the container description and its users the first time a
-    /// container id shows up.
-    fn describe(&mut self, id: &str, runtime: &str, pid: u32, out: &mut dyn FnMut(Record)) {
-        if self.described.contains(id) {
+    /// container id shows up (`full` is the 64-hex id).
+    fn describe(&mut self, full: &str, runtime: &str, pid: u32, out: &mut dyn FnMut(Record)) {
+        let id = container::short_id(full);
+        if self.described.contains(&id) {
             return;
         }
-        self.described.insert(id.to_string());
-        let info = (self.lookup)(id, runtime, Some(pid));
+        self.described.insert(id.clone());
+        let mut info = (self.lookup)(full, runtime, Some(pid));
+        info.id = id.clone();
         out(Record::Container(info));
         let root = self.proc_root.join(pid.to_string()).join("root");
-        for r in container_tables(&root, id) {
+        for r in container_tables(&root, &id) {
             out(r);
         }
     }
@@ -125,7 +127,7 @@ impl Converter {
             _ => return false,
         };
         let mut ev = ev;
-        ev.container_id = cont.map(|c| c.0);
+        ev.container_id = cont.map(|c| container::short_id(&c.0));
         out(Record::Syscall(ev));
         true
     }
@@ -496,7 +498,7 @@ mod tests {
         let out = collect(&mut c, &ev);
         assert!(matches!(&out[0], Record::Container(ci) if ci.name == "web"));
         let Some(Record::Syscall(e)) = out.last() else { panic!() };
-        assert_eq!(e.container_id.as_deref(), Some(id));
+        assert_eq!(e.container_id.as_deref(), Some(&id[..12]));
         // second event: no second description
         let out = collect(&mut c, &ev);
         assert_eq!(out.len(), 1);

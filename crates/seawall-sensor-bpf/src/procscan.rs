@@ -77,15 +77,18 @@ pub fn scan(
                 pid: pid as i64,
                 ppid,
                 proc: info,
-                container_id: cid.as_ref().map(|c| c.0.clone()),
+                container_id: cid.as_ref().map(|c| container::short_id(&c.0)),
                 fds: if tid == pid { fds.clone() } else { Vec::new() },
             });
         }
     }
-    for (id, (rt, pid)) in &containers {
-        out.push(Record::Container(lookup(id, rt, Some(*pid))));
+    for (full, (rt, pid)) in &containers {
+        let id = container::short_id(full);
+        let mut info = lookup(full, rt, Some(*pid));
+        info.id = id.clone();
+        out.push(Record::Container(info));
         let root = proc_root.join(pid.to_string()).join("root");
-        out.extend(crate::convert::container_tables(&root, id));
+        out.extend(crate::convert::container_tables(&root, &id));
     }
     // parents before children keeps the engine's ancestry walk simple
     procs.sort_by_key(|p| (p.pid, p.tid));
