@@ -213,3 +213,52 @@ pub(crate) fn resolve(
     }
     Err(ImageError::invalid(what, "indexes nested too deeply"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desc(digest: &str, os: &str, arch: &str, tag: Option<&str>) -> Descriptor {
+        Descriptor {
+            digest: digest.into(),
+            size: None,
+            platform: Some(DescPlatform {
+                os: os.into(),
+                architecture: arch.into(),
+                variant: None,
+            }),
+            annotations: tag.map(|t| {
+                [(
+                    "org.opencontainers.image.ref.name".to_string(),
+                    t.to_string(),
+                )]
+                .into_iter()
+                .collect()
+            }),
+        }
+    }
+
+    #[test]
+    fn picks_by_platform_then_tag() {
+        let ms = vec![
+            desc("sha256:a", "linux", "arm64", None),
+            desc("sha256:b", "linux", "amd64", None),
+        ];
+        let amd = Platform::default();
+        assert_eq!(select("idx", &ms, None, &amd).unwrap().digest, "sha256:b");
+        let arm: Platform = "linux/arm64".parse().unwrap();
+        assert_eq!(select("idx", &ms, None, &arm).unwrap().digest, "sha256:a");
+        let s390: Platform = "linux/s390x".parse().unwrap();
+        let e = select("idx", &ms, None, &s390).unwrap_err().to_string();
+        assert!(e.contains("linux/s390x"), "{e}");
+        let tagged = vec![
+            desc("sha256:c", "linux", "amd64", Some("v1")),
+            desc("sha256:d", "linux", "amd64", Some("v2")),
+        ];
+        assert_eq!(
+            select("idx", &tagged, Some("v2"), &amd).unwrap().digest,
+            "sha256:d"
+        );
+        assert!(select("idx", &tagged, Some("v3"), &amd).is_err());
+    }
+}
