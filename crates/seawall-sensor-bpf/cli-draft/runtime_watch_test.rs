@@ -1,0 +1,537 @@
+//! Root tests of `seawall runtime watch`: the eBPF sensor with the upstream
+//! Falco rules watching real podman (runc) containers.
+//!
+//! The test image is built on the fly from host binaries: busybox-static
+//! plus `tests/fixtures/sensor/swtool.c` (compiled `-static`), a helper for
+//! the syscalls busybox cannot make (memfd exec, ptrace attach, packet
+//! socket, outbound connect as `ssh`). Every test runs its attack inside a
+//! fresh container and waits at most 2 s after the container command ends
+//! for the upstream rule's alert, then checks the container and process
+//! fields of the alert against what podman says.
+//!
+//! Scripts call busybox applets by absolute path: Debian's busybox-static
+//! runs bare applet names through `/proc/self/exe`, which makes every
+//! process's name `exe` (as Falco would see it too).
+//!
+//! One sensor per rules set is shared by the tests of this binary; the
+//! restart test runs its own.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const IMAGE: &str = "localhost/seawall-sensor-test:v1";
+
+fn seawall() -> &'static str {
+    env!("CARGO_BIN_EXE_seawall")
+}
+
+/// Preconditions; `None` (with a message) when the test cannot run here.
+fn ready(test: &str) -> Option<PathBuf> {
+    if !seawall_testutil::is_root() {
+        if seawall_testutil::in_ci() {
+            panic!("{test}: the sensor tests must run as root in CI");
+        }
+        eprintln!("SKIPPED {test}: needs root");
+        return None;
+    }
+    for tool in ["podman", "runc", "gcc"] {
+        if !seawall_testutil::require_tool(test, tool) {
+            return None;
+        }
+    }
+    if !Path::new("/bin/busybox").exists() {
+        if seawall_testutil::in_ci() {
+            panic!("{test}: /bin/busybox (busybox-static) is required");
+        }
+        eprintln!("SKIPPED {test}: /bin/busybox (busybox-static) not installed");
+        return None;
+    }
+    let rules = seawall_testutil::shared_path(test, "rules/falco/falco_rules.yaml")?;
+    image();
+    Some(rules)
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("seawall-sensor-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+fn sh(cmd: &str) -> std::process::Output {
+    Command::new("sh").arg("-c").arg(cmd).output().expect("run sh")
+}
+
+/// Build (once) the busybox + swtool image.
+fn image() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let out = Command::new("podman")
+            .args(["image", "exists", IMAGE])
+            .status()
+            .expect("podman");
+        if out.success() {
+            return;
+        }
+        let dir = tmpdir("image");
+        let root = dir.join("root");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sensor/swtool.c");
+        let script = format!(
+            r#"set -e
+R={root}
+mkdir -p $R/bin $R/usr/bin $R/etc $R/tmp $R/var/log $R/root $R/dev/shm $R/proc $R/sys $R/srv
+cp /bin/busybox $R/bin/busybox
+for a in $(/bin/busybox --list); do [ -e $R/bin/$a ] || ln -s busybox $R/bin/$a; done
+gcc -static -O2 -o $R/usr/bin/swtool {src}
+cp $R/usr/bin/swtool $R/usr/bin/ssh
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\nswuser:x:1234:1234:sw:/tmp:/bin/sh\n' > $R/etc/passwd
+printf 'root:x:0:\nnobody:x:65534:\nswuser:x:1234:\n' > $R/etc/group
+printf 'root:*:19000:0:99999:7:::\n' > $R/etc/shadow
+chmod 600 $R/etc/shadow
+echo 'boot ok' > $R/var/log/syslog
+echo '<h1>hello</h1>' > $R/srv/index.html
+chmod 1777 $R/tmp
+tar -C $R -cf {dir}/root.tar .
+podman import --change 'CMD ["/bin/sh"]' {dir}/root.tar {IMAGE}
+"#,
+            root = root.display(),
+            src = src.display(),
+            dir = dir.display(),
+        );
+        let o = sh(&script);
+        assert!(
+            o.status.success(),
+            "building the test image failed: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
+
+/// A running `seawall runtime watch`.
+struct Watch {
+    child: Child,
+    alerts: PathBuf,
+    metrics: String,
+}
+
+impl Watch {
+    fn start(name: &str, rules: &[PathBuf], extra: &[&str]) -> Watch {
+        let dir = tmpdir(name);
+        let alerts = dir.join("alerts.jsonl");
+        let port = free_port();
+        let metrics = format!("127.0.0.1:{port}");
+        let mut cmd = Command::new(seawall());
+        cmd.args(["runtime", "watch", "--json", "--metrics", &metrics]);
+        cmd.arg("--output").arg(format!("file:{}", alerts.display()));
+        for r in rules {
+            cmd.arg("--rules").arg(r);
+        }
+        cmd.args(extra);
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn seawall runtime watch");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[sensor] {line}");
+                if !sent && line.contains("sensor running") {
+                    let _ = tx.send(Ok(()));
+                    sent = true;
+                }
+            }
+            if !sent {
+                let _ = tx.send(Err(()));
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(Ok(())) => {}
+            other => {
+                let _ = child.kill();
+                panic!("the sensor did not start: {other:?}");
+            }
+        }
+        Watch {
+            child,
+            alerts,
+            metrics,
+        }
+    }
+
+    fn alerts(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.alerts)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Wait until an alert of `rule` for container `cname` shows up.
+    fn wait_alert(&self, rule: &str, cname: &str, within: Duration) -> Option<Value> {
+        let start = Instant::now();
+        loop {
+            if let Some(a) = self
+                .alerts()
+                .into_iter()
+                .find(|a| a["rule"] == rule && a["output_fields"]["container.name"] == cname)
+            {
+                return Some(a);
+            }
+            if start.elapsed() > within {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn http_get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(&self.metrics).expect("connect metrics");
+        write!(c, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut s = String::new();
+        c.read_to_string(&mut s).unwrap();
+        s
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The shared sensor with the stable rules (plus, for the write-below
+/// tests, the sandbox file that holds those rules).
+fn shared(rules: &Path, with_sandbox: bool) -> &'static Mutex<Watch> {
+    static STABLE: OnceLock<Mutex<Watch>> = OnceLock::new();
+    static FULL: OnceLock<Mutex<Watch>> = OnceLock::new();
+    if with_sandbox {
+        FULL.get_or_init(|| {
+            let dir = rules.parent().expect("rules dir");
+            Mutex::new(Watch::start(
+                "full",
+                &[
+                    rules.to_path_buf(),
+                    dir.join("falco-incubating_rules.yaml"),
+                    dir.join("falco-sandbox_rules.yaml"),
+                ],
+                &[],
+            ))
+        })
+    } else {
+        STABLE.get_or_init(|| Mutex::new(Watch::start("stable", &[rules.to_path_buf()], &[])))
+    }
+}
+
+fn unique(name: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("sw-{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// `podman run` a shell command in a new container; returns (full id, name).
+fn run_container(name: &str, script: &str, tty: bool) -> (String, String) {
+    let (id, cname, _) = run_container_output(name, script, tty);
+    (id, cname)
+}
+
+/// Like [`run_container`], also returning the container's output.
+fn run_container_output(name: &str, script: &str, tty: bool) -> (String, String, String) {
+    let cname = unique(name);
+    let mut cmd = Command::new("podman");
+    cmd.args(["--runtime", "runc", "run", "--name", &cname]);
+    cmd.args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]);
+    if tty {
+        cmd.arg("-t");
+    }
+    // keep the container (no --rm) so its id can be checked, remove it after
+    cmd.args([IMAGE, "sh", "-c", script]);
+    cmd.stdin(Stdio::null());
+    let out = cmd.output().expect("podman run");
+    let id = String::from_utf8_lossy(
+        &Command::new("podman")
+            .args(["inspect", "--format", "{{.Id}}", &cname])
+            .output()
+            .expect("podman inspect")
+            .stdout,
+    )
+    .trim()
+    .to_string();
+    let _ = Command::new("podman").args(["rm", "-f", &cname]).output();
+    assert_eq!(id.len(), 64, "container {cname} id {id:?}; podman said {out:?}");
+    (id, cname, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Run `script` in a container and expect `rule` within 2 s, with correct
+/// container and process fields. Returns the alert.
+fn expect_rule(test: &str, with_sandbox: bool, script: &str, rule: &str, tty: bool) -> Option<Value> {
+    let rules = ready(test)?;
+    let w = shared(&rules, with_sandbox).lock().unwrap_or_else(|e| e.into_inner());
+    // a short sleep keeps the container alive while the sensor looks it up
+    let (id, cname) = run_container(test, &format!("{script}; sleep 0.3"), tty);
+    let a = w.wait_alert(rule, &cname, Duration::from_secs(2)).unwrap_or_else(|| {
+        let seen: Vec<String> = w
+            .alerts()
+            .iter()
+            .filter(|a| a["output_fields"]["container.name"] == cname.as_str())
+            .map(|a| a["rule"].to_string())
+            .collect();
+        panic!("{test}: no {rule:?} alert for container {cname} within 2 s; its alerts: {seen:?}")
+    });
+    let f = &a["output_fields"];
+    assert_eq!(f["container.id"], &id[..12], "{a}");
+    assert_eq!(f["container.name"], cname.as_str(), "{a}");
+    assert_eq!(f["container.image"], IMAGE, "{a}");
+    assert_eq!(f["user.name"], "root", "{a}");
+    assert!(f["proc.name"].as_str().is_some_and(|s| !s.is_empty() && s != "<NA>"), "{a}");
+    Some(a)
+}
+
+#[test]
+fn terminal_shell_in_container() {
+    if let Some(a) = expect_rule("terminal_shell", false, "true", "Terminal shell in container", true) {
+        assert_eq!(a["output_fields"]["proc.name"], "sh", "{a}");
+        assert_ne!(a["output_fields"]["proc.tty"], 0, "{a}");
+    }
+}
+
+#[test]
+fn read_etc_shadow() {
+    if let Some(a) = expect_rule("read_shadow", false, "/bin/cat /etc/shadow >/dev/null", "Read sensitive file untrusted", false) {
+        assert_eq!(a["output_fields"]["fd.name"], "/etc/shadow", "{a}");
+        assert_eq!(a["output_fields"]["proc.name"], "cat", "{a}");
+    }
+}
+
+#[test]
+fn netcat_remote_shell() {
+    if let Some(a) = expect_rule(
+        "netcat",
+        false,
+        "/bin/nc -w 1 -e /bin/sh 127.0.0.1 9 || true",
+        "Netcat Remote Code Execution in Container",
+        false,
+    ) {
+        assert_eq!(a["output_fields"]["proc.name"], "nc", "{a}");
+        assert!(a["output_fields"]["proc.cmdline"].as_str().unwrap_or("").contains("-e /bin/sh"), "{a}");
+    }
+}
+
+#[test]
+fn write_below_etc() {
+    if let Some(a) = expect_rule("write_etc", true, "echo x > /etc/seawall-test.conf", "Write below etc", false) {
+        assert_eq!(a["output_fields"]["fd.name"], "/etc/seawall-test.conf", "{a}");
+    }
+}
+
+#[test]
+fn write_below_binary_dir() {
+    if let Some(a) = expect_rule("write_bin", true, "echo x > /bin/seawall-dropped", "Write below binary dir", false) {
+        assert_eq!(a["output_fields"]["fd.name"], "/bin/seawall-dropped", "{a}");
+    }
+}
+
+#[test]
+fn drop_and_execute_new_binary() {
+    if let Some(a) = expect_rule(
+        "drop_exec",
+        false,
+        "/bin/cp /usr/bin/swtool /tmp/dropped && /tmp/dropped noop",
+        "Drop and execute new binary in container",
+        false,
+    ) {
+        assert_eq!(a["output_fields"]["proc.exe"], "/tmp/dropped", "{a}");
+    }
+}
+
+#[test]
+fn execution_from_dev_shm() {
+    if let Some(a) = expect_rule(
+        "dev_shm",
+        false,
+        "/bin/cp /usr/bin/swtool /dev/shm/x && /dev/shm/x noop",
+        "Execution from /dev/shm",
+        false,
+    ) {
+        assert_eq!(a["output_fields"]["proc.exepath"], "/dev/shm/x", "{a}");
+    }
+}
+
+#[test]
+fn fileless_execution_via_memfd() {
+    expect_rule("memfd", false, "/usr/bin/swtool memfd-exec", "Fileless execution via memfd_create", false);
+}
+
+#[test]
+fn ptrace_attach() {
+    if let Some(a) = expect_rule("ptrace", false, "/usr/bin/swtool ptrace", "PTRACE attached to process", false) {
+        assert_eq!(a["output_fields"]["proc.name"], "swtool", "{a}");
+    }
+}
+
+#[test]
+fn packet_socket() {
+    expect_rule("packet", false, "/usr/bin/swtool packet", "Packet socket created in container", false);
+}
+
+#[test]
+fn symlink_over_etc_shadow() {
+    if let Some(a) = expect_rule(
+        "symlink",
+        false,
+        "/bin/ln -s /etc/shadow /tmp/shadow-link",
+        "Create Symlink Over Sensitive Files",
+        false,
+    ) {
+        assert_eq!(a["output_fields"]["evt.arg.target"], "/etc/shadow", "{a}");
+    }
+}
+
+#[test]
+fn clearing_logs() {
+    if let Some(a) = expect_rule("clear_log", false, ": > /var/log/syslog", "Clear Log Activities", false) {
+        assert_eq!(a["output_fields"]["fd.name"], "/var/log/syslog", "{a}");
+    }
+}
+
+#[test]
+fn searching_private_keys() {
+    expect_rule(
+        "private_keys",
+        false,
+        "/bin/find / -xdev -name id_rsa >/dev/null 2>&1 || true",
+        "Search Private Keys or Passwords",
+        false,
+    );
+}
+
+#[test]
+fn looking_for_aws_credentials() {
+    expect_rule(
+        "aws",
+        false,
+        "/bin/grep -r aws_secret_access_key /root >/dev/null 2>&1 || true",
+        "Find AWS Credentials",
+        false,
+    );
+}
+
+#[test]
+fn outbound_ssh_to_non_standard_port() {
+    if let Some(a) = expect_rule(
+        "ssh",
+        false,
+        "/usr/bin/ssh 203.0.113.5 443",
+        "Disallowed SSH Connection Non Standard Port",
+        false,
+    ) {
+        assert_eq!(a["output_fields"]["fd.rport"], 443, "{a}");
+    }
+}
+
+/// A benign workload of the same length fires nothing at WARNING or above.
+#[test]
+fn benign_workload_is_quiet() {
+    let Some(rules) = ready("benign") else { return };
+    let w = shared(&rules, false).lock().unwrap_or_else(|e| e.into_inner());
+    let script = "mkdir -p /srv/app && cd /srv/app && \
+        printf 'int main(){return 0;}\\n' > main.c && cp main.c main.o && \
+        (httpd -f -p 127.0.0.1:8080 -h /srv & ) && sleep 0.2 && \
+        wget -q -O /tmp/page http://127.0.0.1:8080/index.html && grep -q hello /tmp/page && \
+        ls -la /srv /tmp >/dev/null && tar -cf /tmp/app.tar /srv/app && gzip /tmp/app.tar && \
+        sort /etc/passwd | uniq | wc -l >/dev/null && sleep 0.5";
+    let (_id, cname) = run_container("benign", script, false);
+    std::thread::sleep(Duration::from_secs(2));
+    let loud: Vec<Value> = w
+        .alerts()
+        .into_iter()
+        .filter(|a| a["output_fields"]["container.name"] == cname.as_str())
+        .filter(|a| matches!(a["priority"].as_str(), Some("Warning" | "Error" | "Critical" | "Alert" | "Emergency")))
+        .collect();
+    assert!(loud.is_empty(), "benign workload alerted: {loud:#?}");
+}
+
+/// Killing and restarting the sensor while a container runs: the new
+/// sensor learns the container and its processes from /proc and podman,
+/// and alerts on them with full context.
+#[test]
+fn restart_recovers_state() {
+    let Some(rules) = ready("restart") else { return };
+    let cname = unique("restart");
+    let run = Command::new("podman")
+        .args(["--runtime", "runc", "run", "-d", "--name", &cname])
+        .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"])
+        .args([IMAGE, "sh", "-c", "while true; do sleep 0.2; done"])
+        .output()
+        .expect("podman run -d");
+    assert!(run.status.success(), "{run:?}");
+    let id = String::from_utf8_lossy(&run.stdout).trim().to_string();
+    let cleanup = Cleanup(cname.clone());
+    let first = Watch::start("restart1", std::slice::from_ref(&rules), &[]);
+    drop(first);
+    let w = Watch::start("restart2", std::slice::from_ref(&rules), &[]);
+    // the loop shell existed before this sensor started: its reads come
+    // from the /proc snapshot, and a new exec inherits its context
+    let ex = Command::new("podman")
+        .args(["exec", &cname, "sh", "-c", "/bin/cat /etc/shadow >/dev/null"])
+        .output()
+        .expect("podman exec");
+    assert!(ex.status.success(), "{ex:?}");
+    let a = w
+        .wait_alert("Read sensitive file untrusted", &cname, Duration::from_secs(2))
+        .unwrap_or_else(|| panic!("no alert after restart; alerts: {:?}", w.alerts()));
+    let f = &a["output_fields"];
+    assert_eq!(f["container.id"], &id[..12], "{a}");
+    assert_eq!(f["container.image"], IMAGE, "{a}");
+    assert_eq!(f["user.name"], "root", "{a}");
+    let health = w.http_get("/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let metrics = w.http_get("/metrics");
+    assert!(metrics.contains("seawall_sensor_events_total"), "{metrics}");
+    assert!(metrics.contains("seawall_sensor_drops_total 0"), "{metrics}");
+    assert!(metrics.contains("seawall_alerts_total{rule=\"Read sensitive file untrusted\"}"), "{metrics}");
+    drop(cleanup);
+}
+
+struct Cleanup(String);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = Command::new("podman").args(["rm", "-f", "-t", "0", &self.0]).output();
+    }
+}
+
+/// The opt-in response: a rule configured with --kill-on kills the process.
+#[test]
+fn kill_response_terminates_offender() {
+    let Some(rules) = ready("kill") else { return };
+    let w = Watch::start(
+        "kill",
+        std::slice::from_ref(&rules),
+        &["--kill-on", "Read sensitive file untrusted"],
+    );
+    // without the response cat would stream /dev/zero until timeout's SIGTERM (143)
+    let (_id, cname, out) = run_container_output(
+        "kill",
+        "/bin/timeout 10 /bin/cat /etc/shadow /dev/zero > /dev/null; echo status=$?",
+        false,
+    );
+    assert!(w.wait_alert("Read sensitive file untrusted", &cname, Duration::from_secs(2)).is_some());
+    assert!(out.contains("status=137"), "cat was not killed by SIGKILL: {out}");
+    let metrics = w.http_get("/metrics");
+    assert!(metrics.contains("seawall_sensor_kills_total 1"), "{metrics}");
+}
