@@ -79,9 +79,8 @@ fn build(out: &Path) -> Result<(), String> {
 
 fn vmlinux_h(dst: &Path) -> Result<(), String> {
     if let Some(given) = env::var_os("SEAWALL_VMLINUX_H") {
-        std::fs::copy(&given, dst).map_err(|e| {
-            format!("SEAWALL_VMLINUX_H={}: {e}", PathBuf::from(&given).display())
-        })?;
+        std::fs::copy(&given, dst)
+            .map_err(|e| format!("SEAWALL_VMLINUX_H={}: {e}", PathBuf::from(&given).display()))?;
         return Ok(());
     }
     let btf = Path::new("/sys/kernel/btf/vmlinux");
@@ -96,7 +95,9 @@ fn vmlinux_h(dst: &Path) -> Result<(), String> {
         .arg(btf)
         .args(["format", "c"])
         .output()
-        .map_err(|e| format!("`bpftool` not runnable ({e}); install bpftool or set SEAWALL_VMLINUX_H"))?;
+        .map_err(|e| {
+            format!("`bpftool` not runnable ({e}); install bpftool or set SEAWALL_VMLINUX_H")
+        })?;
     if !o.status.success() {
         return Err(format!(
             "`bpftool btf dump file {}` failed: {}",

@@ -12,7 +12,10 @@ fn main() -> ExitCode {
         match seawall_dockerfile::lint_file(&path, &cfg) {
             Ok(found) => {
                 for m in found {
-                    println!("{}:{} {} {} {}", m.file, m.line, m.id, m.severity, m.message);
+                    println!(
+                        "{}:{} {} {} {}",
+                        m.file, m.line, m.id, m.severity, m.message
+                    );
                 }
             }
             Err(e) => {

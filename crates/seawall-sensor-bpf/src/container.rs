@@ -23,7 +23,9 @@ const PREFIXES: &[(&str, &str)] = &[
 ];
 
 fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    s.len() == 64
+        && s.bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 /// Container id and runtime hint for one cgroup name component, e.g.
@@ -150,7 +152,12 @@ fn podman_inspect(id: &str) -> Option<ContainerInfo> {
 pub fn parse_podman_inspect(json: &[u8]) -> Option<ContainerInfo> {
     let v: serde_json::Value = serde_json::from_slice(json).ok()?;
     let c = v.as_array().and_then(|a| a.first()).unwrap_or(&v);
-    let s = |p: &str| c.pointer(p).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let s = |p: &str| {
+        c.pointer(p)
+            .and_then(|x| x.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
     let id = s("/Id");
     if id.is_empty() {
         return None;
@@ -243,17 +250,29 @@ fn parse_rfc3339_ns(s: &str) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146097 + doe - 719468;
     let secs = days * 86400 + h * 3600 + mi * 60 + se;
-    u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac_ns as u64)
+    u64::try_from(secs)
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(frac_ns as u64)
 }
 
 /// OCI runtime state: `/run/runc/<id>/state.json` (or crun's) gives the
 /// bundle; its `config.json` gives mounts, privileges and annotations.
 fn oci_state(id: &str) -> Option<ContainerInfo> {
-    let roots = ["/run/runc", "/run/crun", "/run/containerd/runc/k8s.io", "/run/docker/runtime-runc/moby"];
+    let roots = [
+        "/run/runc",
+        "/run/crun",
+        "/run/containerd/runc/k8s.io",
+        "/run/docker/runtime-runc/moby",
+    ];
     for root in roots {
         let state_path = Path::new(root).join(id).join("state.json");
-        let Ok(text) = std::fs::read(&state_path) else { continue };
-        let Ok(state) = serde_json::from_slice::<serde_json::Value>(&text) else { continue };
+        let Ok(text) = std::fs::read(&state_path) else {
+            continue;
+        };
+        let Ok(state) = serde_json::from_slice::<serde_json::Value>(&text) else {
+            continue;
+        };
         let bundle = state
             .pointer("/config/labels")
             .and_then(|l| l.as_array())
@@ -262,7 +281,12 @@ fn oci_state(id: &str) -> Option<ContainerInfo> {
                     .filter_map(|x| x.as_str())
                     .find_map(|x| x.strip_prefix("bundle=").map(str::to_string))
             })
-            .or_else(|| state.get("bundle").and_then(|b| b.as_str()).map(str::to_string));
+            .or_else(|| {
+                state
+                    .get("bundle")
+                    .and_then(|b| b.as_str())
+                    .map(str::to_string)
+            });
         let mut info = ContainerInfo {
             id: id.to_string(),
             ..Default::default()
@@ -286,10 +310,14 @@ fn apply_oci_config(info: &mut ContainerInfo, cfg: &serde_json::Value) {
             .and_then(|v| v.as_str())
             .map(str::to_string)
     };
-    if let Some(n) = get("io.kubernetes.cri.container-name").or_else(|| get("io.kubernetes.container.name")) {
+    if let Some(n) =
+        get("io.kubernetes.cri.container-name").or_else(|| get("io.kubernetes.container.name"))
+    {
         info.name = n;
     }
-    if let Some(i) = get("io.kubernetes.cri.image-name").or_else(|| get("io.kubernetes.cri-o.ImageName")) {
+    if let Some(i) =
+        get("io.kubernetes.cri.image-name").or_else(|| get("io.kubernetes.cri-o.ImageName"))
+    {
         let (r, t) = split_image(&i);
         info.image = i;
         info.image_repository = r;
@@ -298,7 +326,10 @@ fn apply_oci_config(info: &mut ContainerInfo, cfg: &serde_json::Value) {
     let mut labels = BTreeMap::new();
     for (k, key) in [
         ("io.kubernetes.pod.name", "io.kubernetes.cri.sandbox-name"),
-        ("io.kubernetes.pod.namespace", "io.kubernetes.cri.sandbox-namespace"),
+        (
+            "io.kubernetes.pod.namespace",
+            "io.kubernetes.cri.sandbox-namespace",
+        ),
         ("io.kubernetes.pod.uid", "io.kubernetes.cri.sandbox-uid"),
     ] {
         if let Some(v) = get(key) {
@@ -314,13 +345,23 @@ fn apply_oci_config(info: &mut ContainerInfo, cfg: &serde_json::Value) {
                 .map(|o| o.iter().filter_map(|x| x.as_str()).collect())
                 .unwrap_or_default();
             info.mounts.push(Mount {
-                source: m.get("source").and_then(|x| x.as_str()).unwrap_or("").to_string(),
-                dest: m.get("destination").and_then(|x| x.as_str()).unwrap_or("").to_string(),
+                source: m
+                    .get("source")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                dest: m
+                    .get("destination")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+                    .to_string(),
                 mode: String::new(),
                 rw: !opts.contains(&"ro"),
                 propagation: opts
                     .iter()
-                    .find(|o| o.ends_with("private") || o.ends_with("shared") || o.ends_with("slave"))
+                    .find(|o| {
+                        o.ends_with("private") || o.ends_with("shared") || o.ends_with("slave")
+                    })
                     .map(|s| s.to_string())
                     .unwrap_or_default(),
             });
@@ -395,9 +436,18 @@ mod tests {
             format!("cri-containerd-{ID}.scope"),
             ID.to_string(),
         ] {
-            assert_eq!(container_id_from_component(&name).map(|x| x.0).as_deref(), Some(ID), "{name}");
+            assert_eq!(
+                container_id_from_component(&name).map(|x| x.0).as_deref(),
+                Some(ID),
+                "{name}"
+            );
         }
-        assert_eq!(container_id_from_component(&format!("libpod-{ID}")).unwrap().1, "podman");
+        assert_eq!(
+            container_id_from_component(&format!("libpod-{ID}"))
+                .unwrap()
+                .1,
+            "podman"
+        );
     }
 
     #[test]
@@ -422,9 +472,18 @@ mod tests {
 
     #[test]
     fn images() {
-        assert_eq!(split_image("localhost/sw-test:latest"), ("localhost/sw-test".into(), "latest".into()));
-        assert_eq!(split_image("registry:5000/a/b"), ("registry:5000/a/b".into(), String::new()));
-        assert_eq!(split_image("nginx@sha256:abc"), ("nginx".into(), String::new()));
+        assert_eq!(
+            split_image("localhost/sw-test:latest"),
+            ("localhost/sw-test".into(), "latest".into())
+        );
+        assert_eq!(
+            split_image("registry:5000/a/b"),
+            ("registry:5000/a/b".into(), String::new())
+        );
+        assert_eq!(
+            split_image("nginx@sha256:abc"),
+            ("nginx".into(), String::new())
+        );
     }
 
     #[test]
@@ -446,7 +505,10 @@ mod tests {
 
     #[test]
     fn passwd() {
-        let u = parse_passwd("root:x:0:0:root:/root:/bin/sh\nbad\nnobody:x:65534:65534::/:/sbin/nologin\n", Some("c"));
+        let u = parse_passwd(
+            "root:x:0:0:root:/root:/bin/sh\nbad\nnobody:x:65534:65534::/:/sbin/nologin\n",
+            Some("c"),
+        );
         assert_eq!(u.len(), 2);
         assert_eq!(u[1].name, "nobody");
         assert_eq!(u[1].container_id.as_deref(), Some("c"));

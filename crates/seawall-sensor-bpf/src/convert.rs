@@ -168,7 +168,8 @@ impl Converter {
         e.args.push("loginuid", ArgValue::Int(r.loginuid as i64));
         e.args.push("tty", ArgValue::Int(r.tty as i64));
         e.args.push("flags", ArgValue::Int((r.flags & 0xf) as i64));
-        e.args.push("trusted_exepath", ArgValue::Str(exepath.clone()));
+        e.args
+            .push("trusted_exepath", ArgValue::Str(exepath.clone()));
         e.proc = Some(ProcInfo {
             comm: r.comm.clone(),
             exe,
@@ -199,7 +200,10 @@ impl Converter {
         let ppid = r.args[1] as i64;
         let mut e = Event::new(self.wall(r.ts), ptid, ppid, EventType::Clone, r.tid as i64);
         let thread = r.flags & record::FORK_THREAD != 0;
-        e.args.push("flags", ArgValue::Int(if thread { 0x0001_0f00 } else { 0x11 }));
+        e.args.push(
+            "flags",
+            ArgValue::Int(if thread { 0x0001_0f00 } else { 0x11 }),
+        );
         e
     }
 
@@ -265,10 +269,18 @@ impl Converter {
 pub(crate) fn container_tables(root: &std::path::Path, id: &str) -> Vec<Record> {
     let mut out = Vec::new();
     if let Some(t) = container::read_small(&root.join("etc/passwd")) {
-        out.extend(container::parse_passwd(&t, Some(id)).into_iter().map(Record::User));
+        out.extend(
+            container::parse_passwd(&t, Some(id))
+                .into_iter()
+                .map(Record::User),
+        );
     }
     if let Some(t) = container::read_small(&root.join("etc/group")) {
-        out.extend(container::parse_group(&t, Some(id)).into_iter().map(Record::Group));
+        out.extend(
+            container::parse_group(&t, Some(id))
+                .into_iter()
+                .map(Record::Group),
+        );
     }
     out
 }
@@ -400,8 +412,14 @@ fn sockaddr(b: &[u8]) -> Option<SockTuple> {
 
 /// Offset from CLOCK_BOOTTIME to wall-clock time.
 fn boot_offset_ns() -> i128 {
-    let mut real = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    let mut boot = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut real = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let mut boot = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes into the valid timespec we pass.
     unsafe {
         libc::clock_gettime(libc::CLOCK_REALTIME, &mut real);
@@ -447,15 +465,24 @@ mod tests {
     #[test]
     fn openat_uses_kernel_resolved_path() {
         let mut c = Converter::new();
-        let mut b = rec(record::KIND_SYSCALL, 257, &[b"shadow\0", b"", b"", b"shadow\0etc\0"]);
+        let mut b = rec(
+            record::KIND_SYSCALL,
+            257,
+            &[b"shadow\0", b"", b"", b"shadow\0etc\0"],
+        );
         b[112..116].copy_from_slice(&record::SC_HAS_FILE.to_le_bytes());
         b[16..24].copy_from_slice(&3i64.to_le_bytes());
         b[24..32].copy_from_slice(&(-100i64 as u64).to_le_bytes());
         let out = collect(&mut c, &b);
-        let Some(Record::Syscall(e)) = out.last() else { panic!("{out:?}") };
+        let Some(Record::Syscall(e)) = out.last() else {
+            panic!("{out:?}")
+        };
         assert_eq!(e.evt_type, EventType::Openat);
         assert_eq!(e.get_arg("name").and_then(|a| a.as_str()), Some("shadow"));
-        assert_eq!(e.get_arg("path").and_then(|a| a.as_str()), Some("/etc/shadow"));
+        assert_eq!(
+            e.get_arg("path").and_then(|a| a.as_str()),
+            Some("/etc/shadow")
+        );
         assert_eq!(e.get_arg("fd").and_then(|a| a.as_i64()), Some(3));
         assert_eq!(e.get_arg("dirfd").and_then(|a| a.as_i64()), Some(-100));
         assert_eq!(e.res, 3);
@@ -467,11 +494,19 @@ mod tests {
         let mut b = rec(
             record::KIND_EXEC,
             59,
-            &[b"/bin/nc\0", b"nc\0-e\0/bin/sh\0", b"busybox\0bin\0", b"tmp\0"],
+            &[
+                b"/bin/nc\0",
+                b"nc\0-e\0/bin/sh\0",
+                b"busybox\0bin\0",
+                b"tmp\0",
+            ],
         );
-        b[112..116].copy_from_slice(&(record::EXE_UPPER_LAYER | record::EXE_WRITABLE).to_le_bytes());
+        b[112..116]
+            .copy_from_slice(&(record::EXE_UPPER_LAYER | record::EXE_WRITABLE).to_le_bytes());
         let out = collect(&mut c, &b);
-        let Some(Record::Syscall(e)) = out.last() else { panic!() };
+        let Some(Record::Syscall(e)) = out.last() else {
+            panic!()
+        };
         let p = e.proc.as_ref().unwrap();
         assert_eq!(p.exe, "nc");
         assert_eq!(p.args, vec!["-e", "/bin/sh"]);
@@ -490,14 +525,20 @@ mod tests {
             ..Default::default()
         }));
         let leaf = format!("libpod-{id}\0");
-        let mut cg = rec(record::KIND_CGROUP, 0, &[leaf.as_bytes(), b"libpod_parent\0"]);
+        let mut cg = rec(
+            record::KIND_CGROUP,
+            0,
+            &[leaf.as_bytes(), b"libpod_parent\0"],
+        );
         cg[8..16].copy_from_slice(&77u64.to_le_bytes());
         assert!(collect(&mut c, &cg).is_empty());
         let mut ev = rec(record::KIND_EXIT, 60, &[]);
         ev[8..16].copy_from_slice(&77u64.to_le_bytes());
         let out = collect(&mut c, &ev);
         assert!(matches!(&out[0], Record::Container(ci) if ci.name == "web"));
-        let Some(Record::Syscall(e)) = out.last() else { panic!() };
+        let Some(Record::Syscall(e)) = out.last() else {
+            panic!()
+        };
         assert_eq!(e.container_id.as_deref(), Some(&id[..12]));
         // second event: no second description
         let out = collect(&mut c, &ev);
@@ -518,8 +559,12 @@ mod tests {
         b[156..160].copy_from_slice(&[10, 88, 0, 4]);
         b[172..176].copy_from_slice(&[203, 0, 113, 5]);
         let out = collect(&mut c, &b);
-        let Some(Record::Syscall(e)) = out.last() else { panic!() };
-        let Some(ArgValue::Sock(t)) = e.get_arg("tuple") else { panic!("{e:?}") };
+        let Some(Record::Syscall(e)) = out.last() else {
+            panic!()
+        };
+        let Some(ArgValue::Sock(t)) = e.get_arg("tuple") else {
+            panic!("{e:?}")
+        };
         assert_eq!(t.dport, Some(443));
         assert_eq!(t.dip, Some("203.0.113.5".parse().unwrap()));
         assert_eq!(t.sip, Some("10.88.0.4".parse().unwrap()));

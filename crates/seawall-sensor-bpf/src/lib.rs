@@ -36,9 +36,9 @@ use std::collections::BTreeSet;
 #[cfg(not(seawall_bpf))]
 use std::time::Duration;
 
+use seawall_event::EventType;
 #[cfg(not(seawall_bpf))]
 use seawall_event::Record;
-use seawall_event::EventType;
 
 pub use convert::Converter;
 
@@ -149,7 +149,14 @@ pub(crate) fn kernel_config(wanted: &[EventType]) -> (Vec<(u32, [u8; 8])>, Vec<S
 }
 
 #[cfg(seawall_bpf)]
-#[allow(clippy::all, unsafe_code, missing_docs, dead_code, unused_imports, unused_qualifications)]
+#[allow(
+    clippy::all,
+    unsafe_code,
+    missing_docs,
+    dead_code,
+    unused_imports,
+    unused_qualifications
+)]
 mod skel {
     include!(concat!(env!("OUT_DIR"), "/sensor.skel.rs"));
 }
@@ -179,7 +186,11 @@ impl Sensor {
     pub fn initial_records(&mut self) -> Vec<Record> {
         match self._never {}
     }
-    pub fn poll(&mut self, _timeout: Duration, _out: &mut dyn FnMut(Record)) -> Result<usize, Error> {
+    pub fn poll(
+        &mut self,
+        _timeout: Duration,
+        _out: &mut dyn FnMut(Record),
+    ) -> Result<usize, Error> {
         match self._never {}
     }
     pub fn set_wanted(&mut self, _wanted: &[EventType]) -> Result<Vec<String>, Error> {
@@ -207,7 +218,8 @@ pub fn preflight() -> Result<(), Error> {
     if euid != "0" {
         return Err(Error::Bpf {
             what: "load the eBPF sensor".into(),
-            detail: "it must run as root (CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE are needed)".into(),
+            detail: "it must run as root (CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE are needed)"
+                .into(),
         });
     }
     if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {

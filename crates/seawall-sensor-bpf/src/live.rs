@@ -51,7 +51,8 @@ impl Sensor {
         crate::preflight()?;
         // The skeleton borrows its object storage for its whole life; the
         // sensor lives as long as the process that runs it, so leak it.
-        let storage: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
+        let storage: &'static mut MaybeUninit<OpenObject> =
+            Box::leak(Box::new(MaybeUninit::uninit()));
         let builder = SensorSkelBuilder::default();
         let mut open = builder
             .open(storage)
@@ -62,8 +63,12 @@ impl Sensor {
         let mut skel = open
             .load()
             .map_err(|e| bpf_err("load the BPF programs into the kernel", e))?;
-        skel.attach()
-            .map_err(|e| bpf_err("attach the BPF programs to the syscall and sched tracepoints", e))?;
+        skel.attach().map_err(|e| {
+            bpf_err(
+                "attach the BPF programs to the syscall and sched tracepoints",
+                e,
+            )
+        })?;
 
         let queue: Rc<RefCell<VecDeque<Vec<u8>>>> = Rc::new(RefCell::new(VecDeque::new()));
         let q = queue.clone();
@@ -110,7 +115,9 @@ impl Sensor {
         if self.queue.borrow().is_empty() {
             let rc = self.rb.poll_raw(timeout);
             if rc < 0 && rc != -libc::EINTR {
-                return Err(Error::Poll(std::io::Error::from_raw_os_error(-rc).to_string()));
+                return Err(Error::Poll(
+                    std::io::Error::from_raw_os_error(-rc).to_string(),
+                ));
             }
         }
         let mut n = 0;
@@ -160,7 +167,11 @@ impl Sensor {
         self.skel
             .maps
             .kill_targets
-            .update(&pid.to_ne_bytes(), &(signal as u32).to_ne_bytes(), MapFlags::ANY)
+            .update(
+                &pid.to_ne_bytes(),
+                &(signal as u32).to_ne_bytes(),
+                MapFlags::ANY,
+            )
             .map_err(|e| bpf_err("queue a kill response", e))
     }
 

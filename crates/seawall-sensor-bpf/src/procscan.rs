@@ -22,14 +22,24 @@ pub fn scan(
 ) -> Vec<Record> {
     let mut out = Vec::new();
     out.push(Record::Host(HostInfo {
-        hostname: read(&proc_root.join("sys/kernel/hostname")).trim().to_string(),
+        hostname: read(&proc_root.join("sys/kernel/hostname"))
+            .trim()
+            .to_string(),
         boot_ts: boot_ts(proc_root),
     }));
     if let Some(t) = container::read_small(Path::new("/etc/passwd")) {
-        out.extend(container::parse_passwd(&t, None).into_iter().map(Record::User));
+        out.extend(
+            container::parse_passwd(&t, None)
+                .into_iter()
+                .map(Record::User),
+        );
     }
     if let Some(t) = container::read_small(Path::new("/etc/group")) {
-        out.extend(container::parse_group(&t, None).into_iter().map(Record::Group));
+        out.extend(
+            container::parse_group(&t, None)
+                .into_iter()
+                .map(Record::Group),
+        );
     }
     let mut containers: BTreeMap<String, (String, u32)> = BTreeMap::new();
     let mut procs = Vec::new();
@@ -145,7 +155,11 @@ fn status_ids(status: &str, key: &str) -> Vec<u32> {
     status
         .lines()
         .find_map(|l| l.strip_prefix(key))
-        .map(|r| r.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+        .map(|r| {
+            r.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -167,14 +181,21 @@ fn proc_info(pdir: &Path, boot_ts: u64, ticks: u64) -> Option<ProcInfo> {
         .map(|s| String::from_utf8_lossy(s).into_owned())
         .collect();
     let exepath = std::fs::read_link(pdir.join("exe"))
-        .map(|p| p.to_string_lossy().trim_end_matches(" (deleted)").to_string())
+        .map(|p| {
+            p.to_string_lossy()
+                .trim_end_matches(" (deleted)")
+                .to_string()
+        })
         .unwrap_or_default();
     let cwd = std::fs::read_link(pdir.join("cwd"))
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| "/".into());
     let uids = status_ids(&status, "Uid:");
     let gids = status_ids(&status, "Gid:");
-    let loginuid = read(&pdir.join("loginuid")).trim().parse().unwrap_or(u32::MAX);
+    let loginuid = read(&pdir.join("loginuid"))
+        .trim()
+        .parse()
+        .unwrap_or(u32::MAX);
     let f = stat_fields(pdir);
     let num = |i: usize| f.get(i).and_then(|s| s.parse::<i64>().ok());
     let start_ticks = num(19).unwrap_or(0).max(0) as u64;
@@ -261,11 +282,18 @@ fn classify(target: &str, link: &Path) -> (FdKind, Option<String>) {
         return (FdKind::Pipe, Some(target.to_string()));
     }
     if target.starts_with("/memfd:") {
-        return (FdKind::Memfd, Some(target.trim_start_matches('/').to_string()));
+        return (
+            FdKind::Memfd,
+            Some(target.trim_start_matches('/').to_string()),
+        );
     }
     let is_dir = std::fs::metadata(link).map(|m| m.is_dir()).unwrap_or(false);
     (
-        if is_dir { FdKind::Directory } else { FdKind::File },
+        if is_dir {
+            FdKind::Directory
+        } else {
+            FdKind::File
+        },
         Some(target.to_string()),
     )
 }
@@ -294,14 +322,18 @@ mod tests {
         assert!(!p.proc.exepath.is_empty());
         assert!(p.fds.iter().any(|f| f.fd == 0 || f.fd == 1 || f.fd == 2));
         assert!(matches!(recs.first(), Some(Record::Host(_))));
-        assert!(recs.iter().any(|r| matches!(r, Record::User(u) if u.uid == 0)));
+        assert!(recs
+            .iter()
+            .any(|r| matches!(r, Record::User(u) if u.uid == 0)));
     }
 
     #[test]
     fn missing_proc_root_is_empty_not_panic() {
-        let recs = scan(Path::new("/nonexistent-proc"), 0, &mut |id, _, _| seawall_event::ContainerInfo {
-            id: id.to_string(),
-            ..Default::default()
+        let recs = scan(Path::new("/nonexistent-proc"), 0, &mut |id, _, _| {
+            seawall_event::ContainerInfo {
+                id: id.to_string(),
+                ..Default::default()
+            }
         });
         assert!(recs.iter().all(|r| !matches!(r, Record::Process(_))));
     }

@@ -77,7 +77,10 @@ pub(crate) fn decode(b: &[u8]) -> Option<Raw<'_>> {
         *a = u64_at(b, 24 + 8 * i)?;
     }
     let comm_raw = b.get(124..140)?;
-    let end = comm_raw.iter().position(|&c| c == 0).unwrap_or(comm_raw.len());
+    let end = comm_raw
+        .iter()
+        .position(|&c| c == 0)
+        .unwrap_or(comm_raw.len());
     let comm = String::from_utf8_lossy(&comm_raw[..end]).into_owned();
     let mut laddr = [0u8; 16];
     laddr.copy_from_slice(b.get(156..172)?);
@@ -182,7 +185,10 @@ mod tests {
     #[test]
     fn joins_leaf_first_components() {
         assert_eq!(join_path(b"shadow\0etc\0").as_deref(), Some("/etc/shadow"));
-        assert_eq!(join_path(b"memfd:x (deleted)\0").as_deref(), Some("memfd:x (deleted)"));
+        assert_eq!(
+            join_path(b"memfd:x (deleted)\0").as_deref(),
+            Some("memfd:x (deleted)")
+        );
         assert_eq!(join_path(b"").as_deref(), None);
         assert_eq!(join_path(b"/\0").as_deref(), Some("/"));
     }
