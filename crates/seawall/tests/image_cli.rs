@@ -653,7 +653,7 @@ fn bad_archives_fail_with_one_line_errors_and_exit_2() {
     let bytes = std::fs::read(&plain).unwrap();
     let trunc = tmp.join("trunc.tar");
     std::fs::write(&trunc, &bytes[..700]).unwrap();
-    for (f, want) in [(&plain, "not a container image"), (&trunc, "trunc.tar")] {
+    for (f, want) in [(&plain, "not a docker archive"), (&trunc, "trunc.tar")] {
         let mut c = seawall();
         c.args([
             "sbom",

@@ -43,6 +43,9 @@ pub struct Args {
     /// Kubernetes: check Pod Security Standards LEVEL[:VERSION] (e.g. restricted:v1.30); alone, only PSS checks run
     #[arg(long, value_name = "LEVEL[:VERSION]")]
     pub pss: Option<String>,
+    /// Kubernetes: run seawall's own checks too when --pss is given
+    #[arg(long)]
+    pub builtin: bool,
     /// Kubernetes: directory of custom policies
     #[arg(long, value_name = "DIR")]
     pub policy_dir: Option<PathBuf>,
@@ -141,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let needs_k8s = files.iter().any(|(_, k, _)| *k == Kind::Manifest);
     let checker = if needs_k8s || args.waivers.is_some() || args.policy_dir.is_some() {
         let opts = seawall_k8s::Options {
-            builtin_checks: pss.is_none(),
+            builtin_checks: pss.is_none() || args.builtin,
             pss,
             policy_dir: args.policy_dir.clone(),
             waiver_file: args.waivers.clone(),
