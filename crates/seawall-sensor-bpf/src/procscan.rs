@@ -4,7 +4,7 @@
 //! sensor.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use seawall_event::{FdKind, FdSnapshot, HostInfo, ProcInfo, ProcessSnapshot, Record};
 
@@ -247,7 +247,7 @@ fn scan_fds(pdir: &Path) -> Vec<FdSnapshot> {
             .lines()
             .find_map(|l| l.strip_prefix("flags:"))
             .and_then(|v| u32::from_str_radix(v.trim(), 8).ok());
-        let (kind, name) = classify(&t, &PathBuf::from(ent.path()));
+        let (kind, name) = classify(&t, &ent.path());
         out.push(FdSnapshot {
             fd,
             kind,

@@ -49,9 +49,8 @@ impl Spec {
     pub fn str_mask(&self) -> u8 {
         let mut m = 0u8;
         for (_, s) in self.params {
-            match s {
-                Src::Str(i) => m |= 1 << i,
-                _ => {}
+            if let Src::Str(i) = s {
+                m |= 1 << i;
             }
         }
         m

@@ -138,16 +138,8 @@ pub fn validate(input: &DecideInput<'_>, req: &AdmissionRequest) -> Decision {
     } else if !req.sub_resource.is_empty() {
         return Decision::allow();
     }
-    if cfg
-        .exemptions
-        .namespaces
-        .iter()
-        .any(|n| *n == req.namespace)
-        || cfg
-            .exemptions
-            .usernames
-            .iter()
-            .any(|u| *u == req.user_info.username)
+    if cfg.exemptions.namespaces.contains(&req.namespace)
+        || cfg.exemptions.usernames.contains(&req.user_info.username)
     {
         return Decision::allow();
     }

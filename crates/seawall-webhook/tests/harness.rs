@@ -183,6 +183,8 @@ impl Conn {
     }
 }
 
+// One argument per AdmissionRequest field the tests vary.
+#[allow(clippy::too_many_arguments)]
 fn review(
     uid: &str,
     kind: &str,
