@@ -364,9 +364,17 @@ fn serve_metrics(listener: TcpListener, m: Arc<Mutex<Metrics>>) {
     for conn in listener.incoming() {
         let Ok(mut c) = conn else { continue };
         let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
-        let mut buf = [0u8; 2048];
-        let n = c.read(&mut buf).unwrap_or(0);
-        let req = String::from_utf8_lossy(buf.get(..n).unwrap_or(&[])).into_owned();
+        // Read the whole request head (bounded), however the client split
+        // its writes; answering early and closing would reset the client.
+        let mut head = Vec::with_capacity(512);
+        let mut buf = [0u8; 1024];
+        while head.len() < 8192 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(buf.get(..n).unwrap_or(&[])),
+            }
+        }
+        let req = String::from_utf8_lossy(&head).into_owned();
         let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
         let (status, body) = match path.as_str() {
             "/healthz" => {
