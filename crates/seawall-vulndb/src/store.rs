@@ -631,6 +631,17 @@ fn cleanup_stale(root: &Path) {
     let Ok(rd) = fs::read_dir(root) else { return };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        // a download left behind by a killed updater (`download-PID.tmp`)
+        if let Some(pid) = name
+            .strip_prefix("download-")
+            .and_then(|r| r.strip_suffix(".tmp"))
+            .and_then(|p| p.parse::<u32>().ok())
+        {
+            if pid == std::process::id() || !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = fs::remove_file(e.path());
+            }
+            continue;
+        }
         if !name.starts_with("gen-") || name == current {
             continue;
         }

@@ -11,6 +11,15 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The update tests run one at a time: run in parallel, two of them saw
+/// each other's record counts. The cause is not found yet (issue #4 stays
+/// open until it is); serialising keeps the assertions meaningful.
+static UPDATE_TESTS: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    UPDATE_TESTS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_seawall"));
     c.env_remove("SEAWALL_DB");
@@ -229,8 +238,8 @@ fn scan_json(db: &Path, project: &Path, extra: &[&str]) -> serde_json::Value {
 }
 
 #[test]
-#[ignore = "fails on first run: record count after db update differs from the bucket (issue 4, open)"]
 fn update_full_then_incremental_then_unchanged() {
+    let _serial = serial();
     if !seawall_testutil::require_tool("update_full_then_incremental_then_unchanged", "python3") {
         return;
     }
@@ -315,6 +324,7 @@ fn update_full_then_incremental_then_unchanged() {
 
 #[test]
 fn retries_mirrors_and_corrupt_zip() {
+    let _serial = serial();
     if !seawall_testutil::require_tool("retries_mirrors_and_corrupt_zip", "python3") {
         return;
     }
@@ -367,8 +377,8 @@ fn retries_mirrors_and_corrupt_zip() {
 }
 
 #[test]
-#[ignore = "fails on first run: record count after db update differs from the bucket (issue 4, open)"]
 fn kill_9_mid_update_leaves_the_old_database_working() {
+    let _serial = serial();
     if !seawall_testutil::require_tool(
         "kill_9_mid_update_leaves_the_old_database_working",
         "python3",
@@ -451,6 +461,7 @@ fn kill_9_mid_update_leaves_the_old_database_working() {
 
 #[test]
 fn import_info_and_report_filters() {
+    let _serial = serial();
     let src = tmpdir("import-src");
     std::fs::write(
         src.join("A.json"),
