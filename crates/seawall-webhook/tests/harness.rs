@@ -109,14 +109,8 @@ impl Harness {
 }
 
 impl Conn {
-    async fn post(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
-        let req = http::Request::builder()
-            .method("POST")
-            .uri(format!("https://localhost{path}"))
-            .header("content-type", content_type)
-            .header("host", "localhost")
-            .body(Full::new(Bytes::from(body)))
-            .unwrap();
+    /// Sends one request on this connection and returns status and body.
+    async fn send(&mut self, req: http::Request<Full<Bytes>>) -> (u16, Vec<u8>) {
         let resp = match self {
             Conn::H1(s) => {
                 s.ready().await.unwrap();
@@ -128,14 +122,19 @@ impl Conn {
             }
         };
         let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        (status, body)
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, body.to_vec())
+    }
+
+    async fn post(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        let req = http::Request::builder()
+            .method("POST")
+            .uri(format!("https://localhost{path}"))
+            .header("content-type", content_type)
+            .header("host", "localhost")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        self.send(req).await
     }
 
     async fn get(&mut self, path: &str) -> (u16, String) {
@@ -145,24 +144,7 @@ impl Conn {
             .header("host", "localhost")
             .body(Full::new(Bytes::new()))
             .unwrap();
-        let resp = match self {
-            Conn::H1(s) => {
-                s.ready().await.unwrap();
-                s.send_request(req).await.unwrap()
-            }
-            Conn::H2(s) => {
-                s.ready().await.unwrap();
-                s.send_request(req).await.unwrap()
-            }
-        };
-        let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
+        let (status, body) = self.send(req).await;
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 
