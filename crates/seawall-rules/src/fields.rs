@@ -438,7 +438,8 @@ pub struct Ctx<'a> {
     pub evtnum: u64,
     /// `ev.evt_type.code()`, computed once per event.
     pub code: Option<usize>,
-    /// `evt.arg.flags` rendered once per event (see [`render_flags`]).
+    /// `evt.arg.flags` already rendered (see [`render_flags`]); when `None`
+    /// it is rendered on demand, with the same result.
     pub flags: Option<&'a str>,
     /// Per-event macro results (0 unknown, 1 false, 2 true) by macro id.
     pub memo: &'a [std::cell::Cell<u8>],
@@ -582,6 +583,10 @@ impl<'a> Ctx<'a> {
         if name == "flags" {
             if let Some(f) = self.flags {
                 return s(f);
+            }
+            // rendered on demand: few conditions look at it
+            if let Some(f) = render_flags(ev) {
+                return V::S(Cow::Owned(f));
             }
         }
         if matches!(ev.evt_type, EventType::Execve | EventType::Execveat) && name == "flags" {

@@ -268,7 +268,6 @@ impl Engine {
     pub fn process(&mut self, ev: &Event) -> Vec<Alert> {
         self.evtnum += 1;
         let efd = self.state.apply(ev);
-        let flags = fields::render_flags(ev);
         for c in self.memo.iter_mut() {
             *c.get_mut() = 0;
         }
@@ -289,7 +288,7 @@ impl Engine {
                 fd,
                 evtnum: self.evtnum,
                 code: ev.evt_type.code(),
-                flags: flags.as_deref(),
+                flags: None,
                 memo: &self.memo,
             };
             let typed: &[usize] = match ev.evt_type.code() {

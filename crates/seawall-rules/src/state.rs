@@ -372,13 +372,17 @@ pub fn split_image(image: &str) -> (String, String) {
     }
 }
 
-type FdTable = HashMap<i64, FdInfo>;
+/// One process's fds.
+pub type FdTable = HashMap<i64, FdInfo>;
 
 /// All state tables.
 #[derive(Debug, Default)]
 pub struct State {
     pub threads: HashMap<i64, Thread>,
-    pub fds: HashMap<i64, FdTable>,
+    /// Fd tables by pid, shared copy-on-write: a fork shares its parent's
+    /// table until either side changes it (same contents as a deep copy at
+    /// the time of the clone, without copying every entry per fork).
+    pub fds: HashMap<i64, Arc<FdTable>>,
     pub containers: HashMap<String, Container>,
     /// Users by container id (`""` = host), then uid.
     pub users: HashMap<String, HashMap<u32, UserEntry>>,
@@ -470,7 +474,7 @@ impl State {
         t.container_id = p.container_id.as_deref().map(Arc::from);
         self.threads.insert(p.tid, t);
         if !p.fds.is_empty() {
-            let table = self.fds.entry(p.pid).or_default();
+            let table = Arc::make_mut(self.fds.entry(p.pid).or_default());
             for f in p.fds.into_iter().take(MAX_FDS_PER_PROC) {
                 let mut info = FdInfo {
                     num: f.fd,
@@ -556,11 +560,29 @@ impl State {
     }
 
     fn fd_table(&mut self, pid: i64) -> &mut FdTable {
-        self.fds.entry(pid).or_default()
+        Arc::make_mut(self.fds.entry(pid).or_default())
     }
 
     pub fn lookup_fd(&self, pid: i64, fd: i64) -> Option<&FdInfo> {
         self.fds.get(&pid).and_then(|t| t.get(&fd))
+    }
+
+    /// Remove an fd; a shared table is only copied when it holds the fd.
+    fn remove_fd(&mut self, pid: i64, fd: i64) -> Option<FdInfo> {
+        let t = self.fds.get_mut(&pid)?;
+        if !t.contains_key(&fd) {
+            return None;
+        }
+        Arc::make_mut(t).remove(&fd)
+    }
+
+    /// An fd for changing; a shared table is only copied when it holds the fd.
+    fn fd_mut(&mut self, pid: i64, fd: i64) -> Option<&mut FdInfo> {
+        let t = self.fds.get_mut(&pid)?;
+        if !t.contains_key(&fd) {
+            return None;
+        }
+        Arc::make_mut(t).get_mut(&fd)
     }
 
     fn insert_fd(&mut self, pid: i64, info: FdInfo) {
@@ -695,7 +717,7 @@ impl State {
             EventType::Close => {
                 if let Some(fd) = arg_i64(ev, "fd") {
                     if ok {
-                        out.fd = self.fds.get_mut(&ev.pid).and_then(|t| t.remove(&fd));
+                        out.fd = self.remove_fd(ev.pid, fd);
                     } else {
                         out.fd = self.lookup_fd(ev.pid, fd).cloned();
                     }
@@ -709,8 +731,8 @@ impl State {
                         if let Some(mut s) = self.lookup_fd(ev.pid, old).cloned() {
                             s.num = ev.res;
                             self.insert_fd(ev.pid, s);
-                        } else if let Some(tab) = self.fds.get_mut(&ev.pid) {
-                            tab.remove(&ev.res);
+                        } else {
+                            self.remove_fd(ev.pid, ev.res);
                         }
                     }
                     out.fd_ref = Some(old);
@@ -827,7 +849,7 @@ impl State {
             }
             EventType::Listen => {
                 if let Some(fd) = arg_i64(ev, "fd") {
-                    if let Some(info) = self.fds.get_mut(&ev.pid).and_then(|t| t.get_mut(&fd)) {
+                    if let Some(info) = self.fd_mut(ev.pid, fd) {
                         info.role = Role::Server;
                         out.fd = Some(info.clone());
                     }
@@ -942,7 +964,7 @@ impl State {
             _ => {
                 if let Some(fd) = arg_i64(ev, "fd") {
                     if let Some(tp) = arg_tuple(ev, "tuple") {
-                        if let Some(i) = self.fds.get_mut(&ev.pid).and_then(|t| t.get_mut(&fd)) {
+                        if let Some(i) = self.fd_mut(ev.pid, fd) {
                             i.set_tuple(tp);
                         }
                     }
@@ -1037,5 +1059,41 @@ mod tests {
         assert!(s.lookup_fd(11, 1).is_some());
         s.finish(&Event::new(6, 11, 11, EventType::Procexit, 0));
         assert!(!s.threads.contains_key(&11));
+    }
+
+    #[test]
+    fn forked_fd_tables_are_independent_copies() {
+        // fork shares the table copy-on-write: changes on either side after
+        // the clone must not show on the other, exactly as with a deep copy
+        let mut s = State::default();
+        let open = |ts, pid, fd, name: &str| {
+            Event::new(ts, pid, pid, EventType::Openat, fd)
+                .arg("dirfd", -100i64)
+                .arg("name", name)
+                .arg("flags", 0i64)
+        };
+        s.apply(&open(1, 10, 3, "/etc/passwd"));
+        s.apply(&open(2, 10, 4, "/etc/hosts"));
+        s.apply(&Event::new(3, 10, 10, EventType::Clone, 11).arg("flags", 17i64));
+        // child closes 3, parent keeps it
+        let c = s.apply(&Event::new(4, 11, 11, EventType::Close, 0).arg("fd", 3i64));
+        assert_eq!(c.fd.unwrap().name, "/etc/passwd");
+        assert!(s.lookup_fd(11, 3).is_none());
+        assert_eq!(s.lookup_fd(10, 3).unwrap().name, "/etc/passwd");
+        // parent opens 5 and replaces 4, child sees neither
+        s.apply(&open(5, 10, 5, "/etc/shadow"));
+        s.apply(&open(6, 10, 4, "/etc/group"));
+        assert!(s.lookup_fd(11, 5).is_none());
+        assert_eq!(s.lookup_fd(11, 4).unwrap().name, "/etc/hosts");
+        assert_eq!(s.lookup_fd(10, 4).unwrap().name, "/etc/group");
+        // closing an fd the shared table does not hold changes nothing
+        s.apply(&Event::new(7, 10, 10, EventType::Clone, 12).arg("flags", 17i64));
+        let c = s.apply(&Event::new(8, 12, 12, EventType::Close, 0).arg("fd", 42i64));
+        assert!(c.fd.is_none());
+        assert_eq!(s.lookup_fd(12, 5).unwrap().name, "/etc/shadow");
+        // exit of the child leaves the parent's table whole
+        s.finish(&Event::new(9, 11, 11, EventType::Procexit, 0));
+        assert_eq!(s.lookup_fd(10, 3).unwrap().name, "/etc/passwd");
+        assert!(s.fds.get(&11).is_none());
     }
 }
