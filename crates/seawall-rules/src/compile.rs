@@ -105,6 +105,8 @@ pub enum Operand {
     IntSet(HashSet<i64>),
     IpSet(HashSet<IpAddr>),
     Prefixes(Vec<String>),
+    /// A `glob` pattern, compiled once.
+    Glob(crate::glob::Glob),
     Regex(regex::Regex),
     Bytes(Vec<u8>),
     Field(Box<FieldExpr>),
@@ -362,6 +364,9 @@ fn compile_check(f: &FieldRef, op: Op, rhs: &Rhs) -> Result<CNode, CompileError>
                 .ok_or_else(|| cerr(v.off, format!("'{}' is not a valid hex string", v.text)))?,
         ),
         (Op::IContains | Op::IGlob, Rhs::Value(v)) => Operand::Str(v.text.to_lowercase()),
+        (Op::Glob, Rhs::Value(v)) if matches!(t, FType::Str | FType::Bytes) => {
+            Operand::Glob(crate::glob::Glob::new(&v.text))
+        }
         (_, Rhs::Value(v)) => match t {
             FType::Str | FType::Bytes => Operand::Str(v.text.clone()),
             FType::Int => Operand::Int(parse_int(v)?),
@@ -418,6 +423,9 @@ pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
 }
 
 fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
+    if c.lhs.tr.is_empty() && fields::is_any_of(&c.lhs.field.id) {
+        return eval_any_of(c, ctx);
+    }
     let v = c.lhs.extract(ctx);
     if c.op == Op::Exists {
         return match v {
@@ -448,6 +456,27 @@ fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
         },
         one => cmp_one(&one, c.op, rhs),
     }
+}
+
+/// `eval_check` for fields whose value is "any of" several candidates
+/// (`fd.ip`, `fd.port`, indexless `proc.aname`...): the same result as
+/// extracting the [`V::Any`] list, without building it.
+fn eval_any_of(c: &Check, ctx: &Ctx<'_>) -> bool {
+    if c.op == Op::Exists {
+        return ctx.any_of(&c.lhs.field.id, &mut |x| !matches!(x, V::Null));
+    }
+    let dynamic;
+    let rhs = match &c.rhs {
+        Operand::Field(fe) => {
+            dynamic = to_operand(fe.extract(ctx), c.lhs.out_type());
+            match &dynamic {
+                Some(o) => o,
+                None => return false,
+            }
+        }
+        o => o,
+    };
+    ctx.any_of(&c.lhs.field.id, &mut |x| cmp_one(x, c.op, rhs))
 }
 
 fn to_operand(v: V<'_>, t: FType) -> Option<Operand> {
@@ -491,17 +520,15 @@ fn cmp_one(v: &V<'_>, op: Op, rhs: &Operand) -> bool {
             Operand::Int(r) => cmp_ord(i.cmp(r), op),
             Operand::IntSet(set) => set.contains(i),
             Operand::Bool(b) => cmp_ord(i.cmp(&i64::from(*b)), op),
-            Operand::Str(s) => cmp_str(&i.to_string(), op, &Operand::Str(s.clone())),
+            Operand::Str(_) | Operand::Glob(_) => cmp_str(&i.to_string(), op, rhs),
             _ => false,
         },
         V::B(b) => match rhs {
             Operand::Bool(r) => cmp_ord(b.cmp(r), op),
             Operand::IntSet(set) => set.contains(&i64::from(*b)),
-            Operand::Str(s) => cmp_str(
-                if *b { "true" } else { "false" },
-                op,
-                &Operand::Str(s.clone()),
-            ),
+            Operand::Str(_) | Operand::Glob(_) => {
+                cmp_str(if *b { "true" } else { "false" }, op, rhs)
+            }
             _ => false,
         },
         V::Ip(ip) => match rhs {
@@ -518,7 +545,7 @@ fn cmp_one(v: &V<'_>, op: Op, rhs: &Operand) -> bool {
                     _ => hit,
                 }
             }
-            Operand::Str(s) => cmp_str(&ip.to_string(), op, &Operand::Str(s.clone())),
+            Operand::Str(_) | Operand::Glob(_) => cmp_str(&ip.to_string(), op, rhs),
             _ => false,
         },
         V::Null => false,
@@ -561,6 +588,7 @@ fn cmp_str(s: &str, op: Op, rhs: &Operand) -> bool {
         (Op::StartsWith, Operand::Str(r)) => s.starts_with(r.as_str()),
         (Op::EndsWith, Operand::Str(r)) => s.ends_with(r.as_str()),
         (Op::Glob, Operand::Str(r)) => crate::glob::glob_match(r, s, false),
+        (Op::Glob, Operand::Glob(g)) => g.is_match(s),
         (Op::IGlob, Operand::Str(r)) => crate::glob::glob_match(r, s, true),
         (Op::Regex, Operand::Regex(re)) => re.is_match(s),
         (Op::In | Op::Intersects, Operand::StrSet(set)) => set.contains(s),

@@ -584,8 +584,14 @@ impl<'a> Ctx<'a> {
             if let Some(f) = self.flags {
                 return s(f);
             }
-            // rendered on demand: few conditions look at it
-            if let Some(f) = render_flags(ev) {
+            // rendered on demand (few conditions look at it), once per event
+            let key = (ev as *const Event as usize, ev.ts_ns);
+            let cached = self.st.flags_cache.get_or_init(|| (key, render_flags(ev)));
+            if cached.0 == key {
+                if let Some(f) = &cached.1 {
+                    return s(f);
+                }
+            } else if let Some(f) = render_flags(ev) {
                 return V::S(Cow::Owned(f));
             }
         }
@@ -725,6 +731,33 @@ impl<'a> Ctx<'a> {
             .and_then(|c| c.info.labels.get(key))
             .map(|v| s(v))
             .unwrap_or(V::Null)
+    }
+
+    /// For an "any of" field (see [`is_any_of`]): whether `f` holds for one
+    /// of the candidate values [`Ctx::extract`] would list in a [`V::Any`]
+    /// (false when there are none), without building the list.
+    pub fn any_of(&self, id: &Fid, f: &mut dyn FnMut(&V<'a>) -> bool) -> bool {
+        match id {
+            Fid::FdIp | Fid::FdNet => f(&self.fd_ip('c')) || f(&self.fd_ip('s')),
+            Fid::FdPort => f(&self.fd_port('c')) || f(&self.fd_port('s')),
+            Fid::Anc(k, None) => {
+                let Some(t) = self.th else { return false };
+                let mut cur = t;
+                for _ in 0..MAX_ANCESTORS {
+                    match self.parent(cur) {
+                        Some(p) if p.tid != t.tid => {
+                            if f(&self.anc_value(p, *k)) {
+                                return true;
+                            }
+                            cur = p;
+                        }
+                        _ => break,
+                    }
+                }
+                false
+            }
+            other => f(&self.extract(other)),
+        }
     }
 
     /// Extract a field value.
@@ -1073,6 +1106,11 @@ impl<'a> Ctx<'a> {
             K8sPodLabel(None) => V::Null,
         }
     }
+}
+
+/// Fields whose value is "any of" several candidates ([`V::Any`]).
+pub fn is_any_of(id: &Fid) -> bool {
+    matches!(id, Fid::FdIp | Fid::FdNet | Fid::FdPort | Fid::Anc(_, None))
 }
 
 fn nz(v: u64) -> V<'static> {

@@ -392,6 +392,10 @@ pub struct State {
     pub boot_ts: u64,
     /// Address to DNS name, from `dns` records.
     pub dns: HashMap<IpAddr, String>,
+    /// The current event's rendered `flags` parameter, computed on first
+    /// use and keyed by the event (address, timestamp); cleared by
+    /// [`State::apply`] and [`State::finish`].
+    pub(crate) flags_cache: std::cell::OnceCell<((usize, u64), Option<String>)>,
 }
 
 /// Per-event context produced by [`State::apply`].
@@ -620,6 +624,7 @@ impl State {
     /// Apply an event's effects on the tables. Returns the fd the event
     /// refers to. Must be followed by [`State::finish`] after evaluation.
     pub fn apply(&mut self, ev: &Event) -> EventFd {
+        self.flags_cache.take();
         self.ensure_thread(ev);
         if let Some(cid) = &ev.container_id {
             if let Some(t) = self.threads.get_mut(&ev.tid) {
@@ -986,6 +991,7 @@ impl State {
 
     /// Effects that apply after evaluation (thread removal on `procexit`).
     pub fn finish(&mut self, ev: &Event) {
+        self.flags_cache.take();
         if ev.evt_type == EventType::Procexit {
             if let Some(t) = self.threads.remove(&ev.tid) {
                 if t.tid == t.pid {

@@ -291,3 +291,140 @@ fn garbage_events_do_not_panic() {
         e.process(&ev);
     }
 }
+
+/// Rules `A`, `B`, ... (one per condition), every match reported.
+fn all_match(conds: &[&str]) -> Engine {
+    let mut src = String::new();
+    for (i, c) in conds.iter().enumerate() {
+        src.push_str(&format!(
+            "- rule: R{i}\n  desc: d\n  condition: {c}\n  output: 'f=%evt.arg.flags ip=%fd.ip'\n  priority: WARNING\n  warn_evttypes: false\n"
+        ));
+    }
+    let (rs, _) = RuleSet::load_sources(&[("t.yaml", &src)]).unwrap();
+    Engine::new(
+        rs,
+        EngineOptions {
+            first_match: false,
+            ..Default::default()
+        },
+    )
+}
+
+fn fired(e: &mut Engine, ev: &Event) -> Vec<String> {
+    e.process(ev).into_iter().map(|a| a.rule).collect()
+}
+
+#[test]
+fn flags_rendered_on_demand_match_every_event() {
+    // evt.arg.flags is rendered once per event on first use and shared by
+    // later rules and the output; it must never leak into the next event
+    let mut e = all_match(&[
+        "evt.type=openat and evt.arg.flags contains O_CREAT",
+        "evt.type=openat and evt.arg.flags contains O_RDONLY",
+        "evt.type=openat and not evt.arg.flags contains O_CREAT",
+    ]);
+    let create = Event::new(1, 4, 4, EventType::Openat, 5)
+        .arg("dirfd", -100i64)
+        .arg("name", "/tmp/x")
+        .arg("flags", 0o101i64);
+    let read = open("/etc/hosts");
+    for _ in 0..3 {
+        let a = e.process(&create);
+        let names: Vec<_> = a.iter().map(|a| a.rule.as_str()).collect();
+        assert_eq!(names, ["R0"], "create");
+        assert!(
+            a[0].output.contains("f=O_WRONLY|O_CREAT"),
+            "{}",
+            a[0].output
+        );
+        assert_eq!(fired(&mut e, &read), ["R1", "R2"], "read");
+        // same address and timestamp, other flags: not served from the cache
+        let mut same = create.clone();
+        same.args = read.args.clone();
+        same.ts_ns = create.ts_ns;
+        assert_eq!(fired(&mut e, &same), ["R1", "R2"], "reused event");
+    }
+    // execve without a flags parameter renders the exe flags
+    let mut e = all_match(&["evt.type=execve and evt.arg.flags contains EXE_LOWER_LAYER"]);
+    let mut ex = Event::new(1, 9, 9, EventType::Execve, 0);
+    ex.proc = Some(ProcInfo {
+        comm: "ls".into(),
+        exe: "/bin/ls".into(),
+        exepath: "/bin/ls".into(),
+        ..Default::default()
+    });
+    assert_eq!(fired(&mut e, &ex), ["R0"]);
+}
+
+#[test]
+fn any_of_fields_without_lists() {
+    // fd.ip / fd.net / fd.port / indexless proc.aname match when any
+    // candidate does; missing fds and threads never match, not even `!=`
+    let mut e = all_match(&[
+        "evt.type=connect and fd.ip = 10.1.2.3",
+        "evt.type=connect and fd.ip = 192.168.0.2",
+        "evt.type=connect and fd.ip != 10.1.2.3",
+        "evt.type=connect and fd.net = 10.0.0.0/8",
+        "evt.type=connect and fd.net != 10.0.0.0/8",
+        "evt.type=connect and fd.port in (443, 1)",
+        "evt.type=connect and fd.port = 4001",
+        "evt.type=connect and fd.ip exists",
+        "evt.type=connect and proc.aname in (sshd, nginx)",
+        "evt.type=connect and proc.aname = python3",
+        "evt.type=connect and proc.aname exists",
+        "evt.type=connect and proc.aname != sshd",
+        "evt.type=connect and proc.aname startswith syst",
+    ]);
+    // python3 (4) <- bash (3) <- sshd (2) <- systemd (1)
+    for (tid, ppid, comm) in [
+        (1, 0, "systemd"),
+        (2, 1, "sshd"),
+        (3, 2, "bash"),
+        (4, 3, "python3"),
+    ] {
+        e.process_record(&Record::Process(ProcessSnapshot {
+            tid,
+            pid: tid,
+            ppid,
+            proc: ProcInfo {
+                comm: comm.into(),
+                ..Default::default()
+            },
+            container_id: None,
+            fds: vec![],
+        }));
+    }
+    let t = seawall_event::SockTuple {
+        family: seawall_event::SockFamily::Inet,
+        l4proto: Some("tcp".into()),
+        sip: Some("192.168.0.2".parse().unwrap()),
+        sport: Some(4000),
+        dip: Some("10.1.2.3".parse().unwrap()),
+        dport: Some(443),
+        path: None,
+    };
+    let conn = |pid: i64| {
+        Event::new(2, pid, pid, EventType::Connect, 0)
+            .arg("fd", 3i64)
+            .arg("tuple", t.clone())
+    };
+    assert_eq!(
+        fired(&mut e, &conn(4)),
+        ["R0", "R1", "R2", "R3", "R4", "R5", "R7", "R8", "R10", "R11", "R12"]
+    );
+    // systemd has no ancestors: every indexless proc.aname check is false
+    assert_eq!(
+        fired(&mut e, &conn(1)),
+        ["R0", "R1", "R2", "R3", "R4", "R5", "R7"]
+    );
+    // no fd at all (close of an unknown fd): fd.ip checks are all false
+    let mut e2 = all_match(&[
+        "evt.type=close and fd.ip != 1.2.3.4",
+        "evt.type=close and fd.port exists",
+    ]);
+    assert!(fired(
+        &mut e2,
+        &Event::new(3, 4, 4, EventType::Close, 0).arg("fd", 77i64)
+    )
+    .is_empty());
+}
