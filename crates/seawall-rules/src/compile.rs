@@ -26,6 +26,21 @@ pub enum CNode {
     Check(Box<Check>),
     /// A macro's body, memoised per event by id.
     Memo(usize, Box<CNode>),
+    /// Several `or`ed `=`, `in` and `startswith` tests on one string field,
+    /// with one extraction (see [`group_string_tests`]).
+    StrAny(Box<StrAny>),
+}
+
+/// The grouped tests of [`CNode::StrAny`].
+#[derive(Debug)]
+pub struct StrAny {
+    pub field: Field,
+    /// Values tested with `=` or `in`.
+    pub eq: HashSet<String>,
+    /// Values tested with `startswith`.
+    pub prefixes: Vec<String>,
+    /// The original tests, for values that are not plain strings.
+    pub tests: Vec<(Op, Operand)>,
 }
 
 /// Highest macro id the evaluator memoises.
@@ -237,7 +252,263 @@ fn op_allowed(t: FType, op: Op) -> bool {
 
 /// Compile a fully resolved condition (no macro references left).
 pub fn compile(e: &Expr) -> Result<CNode, CompileError> {
-    compile_depth(e, 0)
+    let mut n = compile_depth(e, 0)?;
+    group_string_tests(&mut n, 0);
+    order_by_cost(&mut n, 0);
+    Ok(n)
+}
+
+/// Rough cost class of evaluating a node: 0 cheap (a comparison on a field
+/// read from the event, thread or fd), 1 a lookup in another table or a
+/// scan, 2 a value that has to be rendered or computed (`evt.arg.*`,
+/// capabilities, transformers, regexes, lists of ancestors...).
+pub fn cost_class(n: &CNode) -> u8 {
+    match n {
+        CNode::Const(_) | CNode::EvtType { .. } => 0,
+        CNode::StrAny(g) => field_cost(&g.field.id),
+        CNode::Not(x) => cost_class(x),
+        // a macro's result is usually known from an earlier rule
+        CNode::Memo(_, x) => cost_class(x).min(1),
+        CNode::And(v) | CNode::Or(v) => v.iter().map(cost_class).max().unwrap_or(0),
+        CNode::Check(c) => {
+            let f = field_cost(&c.lhs.field.id);
+            let tr = if c.lhs.tr.is_empty() { 0 } else { 2 };
+            let op = match (&c.op, &c.rhs) {
+                (Op::Regex, _) => 2,
+                (Op::Glob | Op::IGlob | Op::IContains, _) => 1,
+                (_, Operand::Prefixes(p)) if p.len() > 8 => 1,
+                (_, Operand::Field(fe)) => field_cost(&fe.field.id).max(1),
+                _ => 0,
+            };
+            f.max(tr).max(op)
+        }
+    }
+}
+
+fn field_cost(id: &Fid) -> u8 {
+    use Fid::*;
+    match id {
+        EvtType
+        | EvtNum
+        | EvtRes
+        | EvtRawres
+        | EvtFailed
+        | EvtDir
+        | EvtRawtime
+        | EvtSource
+        | EvtHostname
+        | EvtIsOpenRead
+        | EvtIsOpenWrite
+        | EvtIsOpenExec
+        | EvtIsOpenCreate
+        | EvtBuflen
+        | ProcName
+        | ProcExe
+        | ProcExepath
+        | ProcArgs
+        | ProcCmdline
+        | ProcCwd
+        | ProcTty
+        | ProcPid
+        | ProcVpid
+        | ProcPpid
+        | ProcSid
+        | ProcVpgid
+        | ProcIsVpgidLeader
+        | ProcIsSidLeader
+        | ProcIsExeUpperLayer
+        | ProcIsExeFromMemfd
+        | ProcIsExeWritable
+        | ProcExeIno
+        | ProcExeInoCtime
+        | ProcExeInoMtime
+        | ProcExeInoCtimeDurationProcStart
+        | ProcDuration
+        | ProcStartTs
+        | ProcFalse
+        | ThreadTid
+        | ThreadVtid
+        | ThreadIsMain
+        | UserUid
+        | UserLoginuid
+        | GroupGid
+        | FdNum
+        | FdName
+        | FdNameraw
+        | FdDirectory
+        | FdFilename
+        | FdType
+        | FdTypechar
+        | FdL4proto
+        | FdSockfamily
+        | FdIp
+        | FdCip
+        | FdSip
+        | FdLip
+        | FdRip
+        | FdPort
+        | FdCport
+        | FdSport
+        | FdLport
+        | FdRport
+        | FdNet
+        | FdCnet
+        | FdSnet
+        | FdLnet
+        | FdRnet
+        | FdConnected
+        | FdNameChanged
+        | FdIsServer
+        | ContainerId => 0,
+        ProcPname
+        | ProcPexe
+        | ProcPexepath
+        | ProcPcmdline
+        | ProcPpidDuration
+        | ProcSname
+        | ProcVpgidName
+        | ProcVpgidExe
+        | ProcVpgidExepath
+        | UserName
+        | UserLoginname
+        | UserHomedir
+        | UserShell
+        | GroupName
+        | FdIpName(_)
+        | ContainerName
+        | ContainerImage
+        | ContainerImageRepository
+        | ContainerImageTag
+        | ContainerImageDigest
+        | ContainerType
+        | ContainerPrivileged
+        | ContainerMounts
+        | ContainerStartTs
+        | ContainerDuration
+        | ContainerIp
+        | K8sNsName
+        | K8sPodName
+        | K8sPodUid
+        | K8sPodLabel(_)
+        | EvtBuffer
+        | ProcEnv(_) => 1,
+        Anc(_, Some(n)) if *n <= 1 => 1,
+        _ => 2,
+    }
+}
+
+/// Whether a check can join a [`StrAny`] group: `=`/`in`/`startswith` with
+/// constant strings on a field whose value is a single string or NULL.
+fn groupable(c: &Check) -> bool {
+    let f = &c.lhs.field;
+    c.lhs.tr.is_empty()
+        && f.ftype == FType::Str
+        && !f.multi
+        && !fields::is_any_of(&f.id)
+        && !matches!(f.id, Fid::EvtRawArg(_))
+        && field_cost(&f.id) <= 1
+        && matches!(
+            (c.op, &c.rhs),
+            (Op::Eq | Op::StartsWith, Operand::Str(_)) | (Op::In, Operand::StrSet(_))
+        )
+}
+
+/// In every `or`, merge the groupable tests on the same field into one
+/// [`CNode::StrAny`]: `a = x or a startswith y or a in (z, w)` extracts `a`
+/// once and looks it up. `or` is order-free, so the result is the same.
+fn group_string_tests(n: &mut CNode, depth: usize) {
+    if depth > 4096 {
+        return;
+    }
+    match n {
+        CNode::And(v) => v.iter_mut().for_each(|x| group_string_tests(x, depth + 1)),
+        CNode::Not(x) | CNode::Memo(_, x) => group_string_tests(x, depth + 1),
+        CNode::Or(v) => {
+            v.iter_mut().for_each(|x| group_string_tests(x, depth + 1));
+            let mut fields: Vec<Fid> = Vec::new();
+            for x in v.iter() {
+                if let CNode::Check(c) = x {
+                    if groupable(c) && !fields.contains(&c.lhs.field.id) {
+                        let n = v
+                            .iter()
+                            .filter(|y| {
+                                matches!(y, CNode::Check(d) if groupable(d) && d.lhs.field.id == c.lhs.field.id)
+                            })
+                            .count();
+                        if n >= 2 {
+                            fields.push(c.lhs.field.id.clone());
+                        }
+                    }
+                }
+            }
+            for fid in fields {
+                let mut group: Option<StrAny> = None;
+                let mut at = None;
+                let old = std::mem::take(v);
+                for (i, x) in old.into_iter().enumerate() {
+                    match x {
+                        CNode::Check(c) if groupable(&c) && c.lhs.field.id == fid => {
+                            let c = *c;
+                            let g = group.get_or_insert_with(|| StrAny {
+                                field: c.lhs.field.clone(),
+                                eq: HashSet::default(),
+                                prefixes: Vec::new(),
+                                tests: Vec::new(),
+                            });
+                            match (&c.op, &c.rhs) {
+                                (Op::StartsWith, Operand::Str(p)) => g.prefixes.push(p.clone()),
+                                (_, Operand::Str(x)) => {
+                                    g.eq.insert(x.clone());
+                                }
+                                (_, Operand::StrSet(set)) => g.eq.extend(set.iter().cloned()),
+                                _ => {}
+                            }
+                            g.tests.push((c.op, c.rhs));
+                            at.get_or_insert(i);
+                        }
+                        other => v.push(other),
+                    }
+                }
+                if let Some(g) = group {
+                    let pos = at.unwrap_or(0).min(v.len());
+                    v.insert(pos, CNode::StrAny(Box::new(g)));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn eval_str_any(g: &StrAny, ctx: &Ctx<'_>) -> bool {
+    match ctx.extract(&g.field.id) {
+        V::Null => false,
+        V::S(s) => {
+            g.eq.contains(s.as_ref()) || g.prefixes.iter().any(|p| s.starts_with(p.as_str()))
+        }
+        other => g.tests.iter().any(|(op, rhs)| cmp_one(&other, *op, rhs)),
+    }
+}
+
+/// Evaluate costly operands of `and`/`or` (class 2 of [`cost_class`]) after
+/// the others. Conditions have no side effects (macro memos only cache
+/// values), so the result is the same in any order; otherwise the rule
+/// author's order is kept.
+fn order_by_cost(n: &mut CNode, depth: usize) {
+    if depth > 4096 {
+        return;
+    }
+    match n {
+        CNode::And(v) | CNode::Or(v) => {
+            for x in v.iter_mut() {
+                order_by_cost(x, depth + 1);
+            }
+            // only the costly ones move: the author's order usually puts
+            // the most selective tests first
+            v.sort_by_key(|x| cost_class(x) >= 2);
+        }
+        CNode::Not(x) | CNode::Memo(_, x) => order_by_cost(x, depth + 1),
+        _ => {}
+    }
 }
 
 fn compile_depth(e: &Expr, depth: usize) -> Result<CNode, CompileError> {
@@ -407,6 +678,7 @@ pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
             hit != *negate
         }
         CNode::Check(c) => eval_check(c, ctx),
+        CNode::StrAny(g) => eval_str_any(g, ctx),
         CNode::Memo(id, inner) => match ctx.memo.get(*id) {
             Some(cell) => match cell.get() {
                 1 => false,

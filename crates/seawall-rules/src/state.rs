@@ -15,6 +15,8 @@ use seawall_event::{
 pub const MAX_THREADS: usize = 1 << 20;
 /// Most fds tracked per process.
 pub const MAX_FDS_PER_PROC: usize = 1 << 16;
+/// Most container ids interned.
+const MAX_CONTAINER_IDS: usize = 100_000;
 /// Longest parent chain walked.
 pub const MAX_ANCESTORS: usize = 64;
 
@@ -289,21 +291,64 @@ impl FdInfo {
     }
 }
 
-fn fmt_ip(ip: &IpAddr) -> String {
-    ip.to_string()
+/// Append an address as `Display` writes it (IPv4 without the formatter).
+fn push_ip(out: &mut String, ip: &IpAddr) {
+    match ip {
+        IpAddr::V4(a) => {
+            for (i, o) in a.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_uint(out, u64::from(*o));
+            }
+        }
+        IpAddr::V6(_) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{ip}");
+        }
+    }
 }
 
-fn render_tuple(fd: &FdInfo) -> String {
-    let s = match (fd.sip, fd.sport) {
-        (Some(ip), Some(p)) => format!("{}:{}", fmt_ip(&ip), p),
-        (Some(ip), None) => fmt_ip(&ip),
-        (None, Some(p)) => format!(":{p}"),
-        _ => String::new(),
-    };
-    match (fd.dip, fd.dport) {
-        (Some(ip), Some(p)) => format!("{s}->{}:{}", fmt_ip(&ip), p),
-        _ => s,
+/// Append an unsigned integer in decimal.
+fn push_uint(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
     }
+    out.push_str(std::str::from_utf8(buf.get(i..).unwrap_or(&[])).unwrap_or(""));
+}
+
+/// `sip:sport->dip:dport`, as Falco names an inet socket.
+fn render_tuple(fd: &FdInfo) -> String {
+    let mut s = String::with_capacity(48);
+    match (fd.sip, fd.sport) {
+        (Some(ip), Some(p)) => {
+            push_ip(&mut s, &ip);
+            s.push(':');
+            push_uint(&mut s, u64::from(p));
+        }
+        (Some(ip), None) => push_ip(&mut s, &ip),
+        (None, Some(p)) => {
+            s.push(':');
+            push_uint(&mut s, u64::from(p));
+        }
+        _ => {}
+    }
+    if let (Some(ip), Some(p)) = (fd.dip, fd.dport) {
+        s.push_str("->");
+        push_ip(&mut s, &ip);
+        s.push(':');
+        push_uint(&mut s, u64::from(p));
+    }
+    s
 }
 
 #[derive(Debug, Clone)]
@@ -395,6 +440,8 @@ pub struct State {
     /// The current event's rendered `flags` parameter, computed on first
     /// use and keyed by the event (address, timestamp); cleared by
     /// [`State::apply`] and [`State::finish`].
+    /// Interned container ids (see `intern_cid`).
+    cids: HashMap<Box<str>, Arc<str>>,
     pub(crate) flags_cache: std::cell::OnceCell<((usize, u64), Option<String>)>,
 }
 
@@ -425,6 +472,15 @@ fn arg_tuple<'a>(ev: &'a Event, name: &str) -> Option<&'a SockTuple> {
 
 /// Normalise a path: resolve `.` and `..` lexically, collapse slashes.
 pub fn normalize(path: &str) -> String {
+    // already normal (the common case): the same text
+    if path.starts_with('/')
+        && path
+            .split('/')
+            .skip(1)
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+    {
+        return path.to_string();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for p in path.split('/') {
         match p {
@@ -475,7 +531,7 @@ impl State {
             return;
         }
         let mut t = Thread::from_proc(p.tid, p.pid, p.ppid, &p.proc, 0);
-        t.container_id = p.container_id.as_deref().map(Arc::from);
+        t.container_id = p.container_id.as_deref().map(|c| self.intern_cid(c));
         self.threads.insert(p.tid, t);
         if !p.fds.is_empty() {
             let table = Arc::make_mut(self.fds.entry(p.pid).or_default());
@@ -537,12 +593,27 @@ impl State {
         None
     }
 
-    fn ensure_thread(&mut self, ev: &Event) {
+    /// The shared copy of a container id (threads of a container point to
+    /// one allocation, so "same container" is a pointer comparison).
+    fn intern_cid(&mut self, id: &str) -> Arc<str> {
+        if let Some(a) = self.cids.get(id) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(id);
+        if self.cids.len() < MAX_CONTAINER_IDS {
+            self.cids.insert(Box::from(id), a.clone());
+        }
+        a
+    }
+
+    /// Make sure the event's thread is in the table. Returns true when it was
+    /// created just now from the event's own process info.
+    fn ensure_thread(&mut self, ev: &Event) -> bool {
         if self.threads.contains_key(&ev.tid) {
-            return;
+            return false;
         }
         if self.threads.len() >= MAX_THREADS {
-            return;
+            return false;
         }
         let ptid = ev.ppid.unwrap_or(0);
         // A thread of a known process inherits the leader's view.
@@ -556,11 +627,16 @@ impl State {
         } else {
             None
         };
+        let mut from_proc = false;
         let t = t.unwrap_or_else(|| match &ev.proc {
-            Some(p) => Thread::from_proc(ev.tid, ev.pid, ptid, p, ev.ts_ns),
+            Some(p) => {
+                from_proc = true;
+                Thread::from_proc(ev.tid, ev.pid, ptid, p, ev.ts_ns)
+            }
             None => Thread::unknown(ev.tid, ev.pid, ptid, ev.ts_ns),
         });
         self.threads.insert(ev.tid, t);
+        from_proc
     }
 
     fn fd_table(&mut self, pid: i64) -> &mut FdTable {
@@ -625,28 +701,28 @@ impl State {
     /// refers to. Must be followed by [`State::finish`] after evaluation.
     pub fn apply(&mut self, ev: &Event) -> EventFd {
         self.flags_cache.take();
-        self.ensure_thread(ev);
-        if let Some(cid) = &ev.container_id {
-            if let Some(t) = self.threads.get_mut(&ev.tid) {
-                if t.container_id.as_deref() != Some(cid.as_str()) {
-                    t.container_id = Some(Arc::from(cid.as_str()));
-                }
-            }
-        }
+        let cid = ev.container_id.as_deref().map(|c| self.intern_cid(c));
+        // a thread made just now from the event's process info already is
+        // what refreshing it from that info would give
+        let fresh = self.ensure_thread(ev);
         let t = &ev.evt_type;
         let ok = ev.res >= 0;
-        // process info refresh
-        if let Some(p) = &ev.proc {
-            let execed = matches!(t, EventType::Execve | EventType::Execveat) && ev.res == 0;
-            if let Some(th) = self.threads.get_mut(&ev.tid) {
-                th.apply_proc(p, ev.ts_ns, execed);
-                if let Some(pp) = ev.ppid {
-                    th.ptid = pp;
+        if let Some(th) = self.threads.get_mut(&ev.tid) {
+            if let Some(cid) = cid {
+                if !th
+                    .container_id
+                    .as_ref()
+                    .is_some_and(|a| Arc::ptr_eq(a, &cid) || **a == *cid)
+                {
+                    th.container_id = Some(cid);
                 }
             }
-        }
-        if let Some(pp) = ev.ppid {
-            if let Some(th) = self.threads.get_mut(&ev.tid) {
+            // process info refresh
+            if let (Some(p), false) = (&ev.proc, fresh) {
+                let execed = matches!(t, EventType::Execve | EventType::Execveat) && ev.res == 0;
+                th.apply_proc(p, ev.ts_ns, execed);
+            }
+            if let Some(pp) = ev.ppid {
                 th.ptid = pp;
             }
         }
@@ -1020,9 +1096,61 @@ mod tests {
     }
 
     #[test]
+    fn tuples_render_as_display_does() {
+        let fmt_old = |fd: &FdInfo| {
+            let s = match (fd.sip, fd.sport) {
+                (Some(ip), Some(p)) => format!("{ip}:{p}"),
+                (Some(ip), None) => ip.to_string(),
+                (None, Some(p)) => format!(":{p}"),
+                _ => String::new(),
+            };
+            match (fd.dip, fd.dport) {
+                (Some(ip), Some(p)) => format!("{s}->{ip}:{p}"),
+                _ => s,
+            }
+        };
+        let ips: [Option<IpAddr>; 5] = [
+            None,
+            Some("0.0.0.0".parse().unwrap()),
+            Some("255.255.10.1".parse().unwrap()),
+            Some("::1".parse().unwrap()),
+            Some("fe80::1:2".parse().unwrap()),
+        ];
+        for sip in ips {
+            for dip in ips {
+                for (sport, dport) in [(None, None), (Some(0), Some(65535)), (Some(8080), None)] {
+                    let fd = FdInfo {
+                        sip,
+                        dip,
+                        sport,
+                        dport,
+                        ..Default::default()
+                    };
+                    assert_eq!(render_tuple(&fd), fmt_old(&fd));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn paths() {
         assert_eq!(normalize("/a/./b/../c//d"), "/a/c/d");
         assert_eq!(normalize("/.."), "/");
+        // the already-normal fast path and its edges
+        for (p, want) in [
+            ("/etc/passwd", "/etc/passwd"),
+            ("/", "/"),
+            ("//", "/"),
+            ("/etc/", "/etc"),
+            ("/etc/.", "/etc"),
+            ("/etc/..", "/"),
+            ("/etc/.hidden", "/etc/.hidden"),
+            ("/etc/..x/...", "/etc/..x/..."),
+            ("etc/passwd", "/etc/passwd"),
+            ("", "/"),
+        ] {
+            assert_eq!(normalize(p), want, "{p}");
+        }
         assert_eq!(basename("/usr/bin/cat"), "cat");
         assert_eq!(dirname("/usr/bin/cat"), "/usr/bin");
         assert_eq!(dirname("/x"), "/");

@@ -428,3 +428,38 @@ fn any_of_fields_without_lists() {
     )
     .is_empty());
 }
+
+#[test]
+fn grouped_or_string_tests() {
+    // `or`s of =, in and startswith on one field are evaluated with one
+    // extraction; results must equal the tests taken one by one
+    let cases = [
+        ("fd.name startswith /dev/sd or fd.name = /etc/hosts or fd.name in (/a, /b)", ["/etc/hosts", "/dev/sda1", "/b", "/x"], [true, true, true, false]),
+        ("fd.name startswith /x or fd.name startswith /etc/ or proc.name = nomatch", ["/etc/hosts", "/dev/sda1", "/b", "/x/y"], [true, false, false, true]),
+        ("not (fd.name startswith /dev or fd.name = /b)", ["/etc/hosts", "/dev/sda1", "/b", "/x"], [true, false, false, true]),
+        ("fd.name = /b or fd.directory = /etc or fd.name startswith /dev or fd.directory in (/x)", ["/etc/hosts", "/dev/sda1", "/b", "/x/y"], [true, true, true, true]),
+        ("fd.name = /nomatch or fd.name startswith ''", ["/etc/hosts", "/dev/sda1", "/b", "/x"], [true, true, true, true]),
+    ];
+    for (cond, paths, want) in cases {
+        let mut e = engine(&format!("evt.type=openat and ({cond})"));
+        for (p, w) in paths.iter().zip(want) {
+            assert_eq!(!e.process(&open(p)).is_empty(), w, "{cond} on {p}");
+        }
+    }
+    // a NULL field fails every grouped test, and so does its negation of each
+    let mut c = open("/etc/hosts");
+    c.container_id = Some("nope".into());
+    let mut e = engine(
+        "evt.type=openat and (container.image = x or container.image startswith quay or container.image in (a))",
+    );
+    assert!(e.process(&c).is_empty());
+    let mut e = engine(
+        "evt.type=openat and not (container.image = x or container.image startswith quay or container.image in (a))",
+    );
+    assert!(!e.process(&c).is_empty());
+    c.container_id = Some("abc".into());
+    let mut e = engine(
+        "evt.type=openat and (container.image = x or container.image startswith quay or container.image in (a))",
+    );
+    assert!(!e.process(&c).is_empty());
+}
