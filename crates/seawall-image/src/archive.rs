@@ -298,6 +298,7 @@ impl Archive {
             os: config.os,
             architecture: config.architecture,
             layers,
+            config: cfg_bytes,
         })
     }
 

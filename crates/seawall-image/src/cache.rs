@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use seawall_catalog::Cataloger;
 use sha2::{Digest, Sha256};
 
+use crate::inspect::Inspector;
 use crate::layer::LayerAnalysis;
 
 /// Bumped when the layer analysis format or the walk's semantics change.
-const FORMAT: &str = "seawall-image-layer-v1";
+const FORMAT: &str = "seawall-image-layer-v2";
 
 pub(crate) struct Cache {
     dir: PathBuf,
@@ -19,10 +20,15 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
-    pub(crate) fn new(root: &Path, catalogers: &[Box<dyn Cataloger>]) -> Cache {
+    pub(crate) fn new(
+        root: &Path,
+        catalogers: &[Box<dyn Cataloger>],
+        inspectors: &[&dyn Inspector],
+    ) -> Cache {
         let analyzers = catalogers
             .iter()
             .map(|c| format!("{}@{}", c.id(), c.version()))
+            .chain(inspectors.iter().map(|i| format!("inspector:{}", i.id())))
             .collect::<Vec<_>>()
             .join(",");
         Cache {

@@ -13,6 +13,7 @@ use seawall_types::Package;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::inspect::{path_hash, EntryKind, EntryMeta, FileFindings, Inspector, PathSet};
 use crate::{ImageError, Limits};
 
 /// Release files larger than this are not OS release files.
@@ -47,6 +48,16 @@ pub(crate) struct LayerAnalysis {
     pub release: Vec<(String, String)>,
     /// Files skipped or not parseable.
     pub warnings: Vec<String>,
+    /// Every (non-whiteout) entry path of the layer, hashed: an entry
+    /// replaces whatever lower layers had at its path, wanted or not.
+    #[serde(default)]
+    pub paths: PathSet,
+    /// Entries an inspector asked to keep.
+    #[serde(default)]
+    pub kept: Vec<EntryMeta>,
+    /// Inspectors' findings.
+    #[serde(default)]
+    pub found: Vec<FileFindings>,
 }
 
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
@@ -318,8 +329,10 @@ pub(crate) fn analyze<'a>(
     what: &str,
     diff_id: Option<&str>,
     catalogers: &[Box<dyn Cataloger>],
+    inspectors: &[&dyn Inspector],
     limits: &Limits,
 ) -> Result<LayerAnalysis, ImageError> {
+    let mut hashes: Vec<u64> = Vec::new();
     let mut parser = Parser {
         catalogers,
         what: what.to_string(),
@@ -351,8 +364,14 @@ pub(crate) fn analyze<'a>(
                 }
                 continue;
             }
+            hashes.push(path_hash(&path));
             let out = &parser.out;
-            if out.files.len() + out.symlinks.len() + out.whiteouts.len() + pending.len()
+            if out.files.len()
+                + out.symlinks.len()
+                + out.whiteouts.len()
+                + pending.len()
+                + out.kept.len()
+                + out.found.len()
                 > MAX_RECORDS
             {
                 return Err(ImageError::invalid(
@@ -363,6 +382,30 @@ pub(crate) fn analyze<'a>(
             let header = entry.header();
             let et = header.entry_type();
             let perm = header.mode().unwrap_or(0o644) & 0o7777;
+            if !inspectors.is_empty() {
+                let kind = if et.is_file() || et.is_gnu_sparse() {
+                    EntryKind::File
+                } else if et.is_dir() {
+                    EntryKind::Dir
+                } else if et.is_symlink() {
+                    EntryKind::Symlink
+                } else if et.is_hard_link() {
+                    EntryKind::HardLink
+                } else {
+                    EntryKind::Other
+                };
+                let meta = EntryMeta {
+                    path: path.clone(),
+                    kind,
+                    mode: perm,
+                    size: entry.size(),
+                    uid: header.uid().unwrap_or(0),
+                    gid: header.gid().unwrap_or(0),
+                };
+                if inspectors.iter().any(|i| i.keep(&meta)) {
+                    parser.out.kept.push(meta);
+                }
+            }
             if et.is_symlink() {
                 let target = entry
                     .link_name_bytes()
@@ -404,8 +447,30 @@ pub(crate) fn analyze<'a>(
             };
             let which = parser.wanted(&meta);
             let release = is_release_path(&path) && size <= MAX_RELEASE_FILE;
+            let inspect: Vec<usize> = inspectors
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.wants(&path, size))
+                .map(|(k, _)| k)
+                .collect();
             if which.is_empty() && !release {
-                continue;
+                if let [k] = inspect[..] {
+                    // Only one inspector reads it: stream, never buffer.
+                    let values = inspectors[k]
+                        .inspect(&path, &mut (&mut entry).take(size))
+                        .map_err(|e| layer_err(what, &tripped, e))?;
+                    if !values.is_empty() {
+                        parser.out.found.push(FileFindings {
+                            inspector: k,
+                            path,
+                            values,
+                        });
+                    }
+                    continue;
+                }
+                if inspect.is_empty() || size > limits.max_file_bytes {
+                    continue;
+                }
             }
             if size > limits.max_file_bytes {
                 parser.out.warnings.push(format!(
@@ -419,6 +484,18 @@ pub(crate) fn analyze<'a>(
                 continue;
             }
             let data = read_entry(&mut entry, size).map_err(|e| layer_err(what, &tripped, e))?;
+            for k in inspect {
+                let values = inspectors[k]
+                    .inspect(&path, &mut io::Cursor::new(&data[..]))
+                    .map_err(|e| layer_err(what, &tripped, e))?;
+                if !values.is_empty() {
+                    parser.out.found.push(FileFindings {
+                        inspector: k,
+                        path: path.clone(),
+                        values,
+                    });
+                }
+            }
             if release {
                 parser
                     .out
@@ -448,6 +525,7 @@ pub(crate) fn analyze<'a>(
             ));
         }
     }
+    parser.out.paths = PathSet::from_unsorted(hashes);
     parser.flush();
     if !pending.is_empty() {
         resolve_links(open, what, limits, &mut parser, pending)?;
@@ -550,12 +628,12 @@ mod tests {
         let diff = format!("sha256:{}", sha256_hex(&t));
         let open =
             || -> Result<Box<dyn Read>, ImageError> { Ok(Box::new(io::Cursor::new(t.clone()))) };
-        let a = analyze(&open, "layer x", Some(&diff), &[], &Limits::default()).unwrap();
+        let a = analyze(&open, "layer x", Some(&diff), &[], &[], &Limits::default()).unwrap();
         assert_eq!(a.whiteouts, vec!["opt/gone"]);
         assert_eq!(a.opaque, vec!["var"]);
         assert_eq!(a.release.len(), 1);
         let bad = format!("sha256:{}", "0".repeat(64));
-        let e = analyze(&open, "layer x", Some(&bad), &[], &Limits::default()).unwrap_err();
+        let e = analyze(&open, "layer x", Some(&bad), &[], &[], &Limits::default()).unwrap_err();
         assert!(e.to_string().contains("does not match its diff_id"), "{e}");
     }
 
@@ -584,10 +662,10 @@ mod tests {
         };
         let open =
             || -> Result<Box<dyn Read>, ImageError> { Ok(Box::new(io::Cursor::new(gz.clone()))) };
-        let e = analyze(&open, "layer bomb", None, &[], &limits).unwrap_err();
+        let e = analyze(&open, "layer bomb", None, &[], &[], &limits).unwrap_err();
         assert!(e.to_string().contains("decompression bomb"), "{e}");
         // The same layer passes under the default floor.
-        analyze(&open, "layer ok", None, &[], &Limits::default()).unwrap();
+        analyze(&open, "layer ok", None, &[], &[], &Limits::default()).unwrap();
     }
 
     #[test]
@@ -596,11 +674,11 @@ mod tests {
         let cut = t[..2000].to_vec();
         let open =
             || -> Result<Box<dyn Read>, ImageError> { Ok(Box::new(io::Cursor::new(cut.clone()))) };
-        let e = analyze(&open, "layer t", None, &[], &Limits::default()).unwrap_err();
+        let e = analyze(&open, "layer t", None, &[], &[], &Limits::default()).unwrap_err();
         assert!(e.to_string().starts_with("layer t: "), "{e}");
         let junk = b"hello, not a tar".to_vec();
         let open =
             || -> Result<Box<dyn Read>, ImageError> { Ok(Box::new(io::Cursor::new(junk.clone()))) };
-        assert!(analyze(&open, "layer j", None, &[], &Limits::default()).is_err());
+        assert!(analyze(&open, "layer j", None, &[], &[], &Limits::default()).is_err());
     }
 }

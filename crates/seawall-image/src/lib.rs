@@ -13,6 +13,8 @@
 
 mod archive;
 mod cache;
+mod dirwalk;
+mod inspect;
 mod layer;
 mod layout;
 mod merge;
@@ -24,6 +26,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use inspect::{EntryKind, EntryMeta, Inspector, LayerFinding};
 pub use seawall_types::{OsInfo, Package};
 pub use source::{Platform, Reference, Source};
 
@@ -186,21 +189,53 @@ pub struct ImageScan {
     pub packages: Vec<Package>,
     /// Files skipped or not parseable (each names the file and problem).
     pub warnings: Vec<String>,
+    /// The inspectors' findings in every layer, files later deleted
+    /// included (with the layer that deleted them).
+    pub findings: Vec<LayerFinding>,
+    /// Entries the inspectors kept, as they are in the final file system
+    /// (sorted by path; deleted and replaced ones gone).
+    pub entries: Vec<EntryMeta>,
+    /// The image config JSON as stored (`None` for a directory).
+    pub config: Option<Vec<u8>>,
 }
 
 /// Scans `target` (see [`Source::parse`] for the accepted forms).
 pub fn scan(target: &str, opts: &ScanOptions) -> Result<ImageScan, ImageError> {
+    scan_with(target, opts, &[])
+}
+
+/// Scans `target` with inspectors besides the package catalogers.
+pub fn scan_with(
+    target: &str,
+    opts: &ScanOptions,
+    inspectors: &[&dyn Inspector],
+) -> Result<ImageScan, ImageError> {
     let src = Source::parse(target)?;
-    scan_source(&src, opts)
+    scan_source_with(&src, opts, inspectors)
 }
 
 /// Scans an already parsed source.
 pub fn scan_source(src: &Source, opts: &ScanOptions) -> Result<ImageScan, ImageError> {
+    scan_source_with(src, opts, &[])
+}
+
+/// Scans an already parsed source with inspectors.
+pub fn scan_source_with(
+    src: &Source,
+    opts: &ScanOptions,
+    inspectors: &[&dyn Inspector],
+) -> Result<ImageScan, ImageError> {
     let catalogers = seawall_catalog::builtin();
     match src {
         Source::Dir(path) => {
             let r = seawall_catalog::scan_dir_report(path)
                 .map_err(|e| ImageError::invalid(path.display().to_string(), e.to_string()))?;
+            let mut warnings: Vec<String> = r.errors.iter().map(|e| e.to_string()).collect();
+            let (findings, entries) = if inspectors.is_empty() {
+                (Vec::new(), Vec::new())
+            } else {
+                dirwalk::inspect_dir(path, inspectors, &mut warnings)?
+            };
             Ok(ImageScan {
                 artifact: Artifact {
                     name: path.display().to_string(),
@@ -214,12 +249,15 @@ pub fn scan_source(src: &Source, opts: &ScanOptions) -> Result<ImageScan, ImageE
                 },
                 os: r.os,
                 packages: r.packages,
-                warnings: r.errors.iter().map(|e| e.to_string()).collect(),
+                warnings,
+                findings,
+                entries,
+                config: None,
             })
         }
         _ => {
             let image = source::open(src, opts)?;
-            merge::scan_image(image.as_ref(), &catalogers, opts)
+            merge::scan_image(image.as_ref(), &catalogers, inspectors, opts)
         }
     }
 }

@@ -209,6 +209,7 @@ pub(crate) fn resolve(
             os: config.os,
             architecture: config.architecture,
             layers: out,
+            config: cfg_bytes,
         });
     }
     Err(ImageError::invalid(what, "indexes nested too deeply"))

@@ -279,6 +279,8 @@ pub(crate) struct ImageMeta {
     pub os: Option<String>,
     pub architecture: Option<String>,
     pub layers: Vec<LayerRef>,
+    /// The image config JSON as stored (for config audits).
+    pub config: Vec<u8>,
 }
 
 /// A readable image.

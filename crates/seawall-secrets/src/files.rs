@@ -205,6 +205,22 @@ impl FileAudit {
         }
     }
 
+    /// Whether [`Self::observe`] could make anything of an entry with this
+    /// path and mode (permission bits, setuid/setgid/sticky included): lets
+    /// the image side keep only those entries' metadata. Directories and
+    /// files alike.
+    pub fn wants_entry(path: &str, mode: u32) -> bool {
+        if mode & 0o6002 != 0 {
+            return true;
+        }
+        let p = normalise(path).trim_end_matches('/');
+        let m = merged(p);
+        let name = p.rsplit('/').next().unwrap_or(p);
+        matches!(name, "sudo" | "sudoedit" | "doas")
+            || SHELLS.contains(&m)
+            || PACKAGE_MANAGERS.contains(&m)
+    }
+
     /// Records one file. Call for every entry of the final file system
     /// (files deleted by a later layer excluded).
     pub fn observe(&mut self, f: &ImageFile) {

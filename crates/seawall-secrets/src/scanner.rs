@@ -379,6 +379,20 @@ impl SecretScanner {
         self.max_file_size
     }
 
+    /// A digest of everything that decides this scanner's results (rules,
+    /// allow rules, size cap, crate version): results cached under it stay
+    /// valid while it is unchanged.
+    pub fn fingerprint(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        format!("{:?}", self.rules).hash(&mut h);
+        format!("{:?}", self.allow).hash(&mut h);
+        self.low_confidence_skip.as_str().hash(&mut h);
+        self.max_file_size.hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
+
     /// Whether a file is worth reading: not over the size cap, not on an
     /// allow-listed path, not a known binary format by name. The image side
     /// calls this before reading the file's bytes out of the layer.

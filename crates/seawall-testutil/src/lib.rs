@@ -5,6 +5,8 @@
 //! folder is a failure, elsewhere the test prints a visible skip message and
 //! returns early.
 
+pub mod planted;
+
 use std::path::{Path, PathBuf};
 
 /// Root of the repository checkout.

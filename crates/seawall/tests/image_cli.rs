@@ -509,8 +509,16 @@ fn warm_rescan_uses_the_layer_cache() {
     );
     let scan = |c: &Path| -> serde_json::Value {
         let mut cmd = seawall();
-        cmd.args(["image", &t, "--format", "json", "--cache-dir"])
-            .arg(c);
+        cmd.args([
+            "image",
+            &t,
+            "--scanners",
+            "secret,config",
+            "--format",
+            "json",
+        ])
+        .arg("--cache-dir")
+        .arg(c);
         serde_json::from_slice(&run_ok(cmd).stdout).unwrap()
     };
     let cold = scan(&cache);

@@ -106,8 +106,9 @@ fn warn_if_old(db: &Db) {
     }
 }
 
-/// Applies the report flags and writes the report. Returns the exit code.
-pub fn finish_report(mut report: Report, args: &ReportArgs) -> anyhow::Result<u8> {
+/// The report filters the flags ask for (loads the ignore file and VEX
+/// documents).
+pub fn report_options(args: &ReportArgs) -> anyhow::Result<ReportOptions> {
     let ignore = match &args.ignorefile {
         Some(p) => Some(IgnoreFile::load(p)?),
         None => None,
@@ -117,12 +118,17 @@ pub fn finish_report(mut report: Report, args: &ReportArgs) -> anyhow::Result<u8
         .iter()
         .map(|p| VexDocument::load(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let opts = ReportOptions {
+    Ok(ReportOptions {
         severities: args.filter.severity.clone(),
         ignore_unfixed: args.ignore_unfixed,
         ignore,
         vex,
-    };
+    })
+}
+
+/// Applies the report flags and writes the report. Returns the exit code.
+pub fn finish_report(mut report: Report, args: &ReportArgs) -> anyhow::Result<u8> {
+    let opts = report_options(args)?;
     report.apply(&opts);
     for w in &report.warnings {
         eprintln!("seawall: warning: {w}");
