@@ -199,6 +199,22 @@ pub struct ImageScan {
     pub config: Option<Vec<u8>>,
 }
 
+/// Reads only what names the image (manifest and config, never a layer):
+/// the artifact a scan would report, with `manifest_digest` for registry
+/// and OCI sources. What an admission controller needs to key cached scan
+/// results by digest.
+pub fn describe(target: &str, opts: &ScanOptions) -> Result<Artifact, ImageError> {
+    let src = Source::parse(target)?;
+    if let Source::Dir(path) = &src {
+        return Err(ImageError::invalid(
+            path.display().to_string(),
+            "a directory has no manifest to describe",
+        ));
+    }
+    let image = source::open(&src, opts)?;
+    Ok(merge::artifact_of(image.as_ref(), Vec::new()))
+}
+
 /// Scans `target` (see [`Source::parse`] for the accepted forms).
 pub fn scan(target: &str, opts: &ScanOptions) -> Result<ImageScan, ImageError> {
     scan_with(target, opts, &[])

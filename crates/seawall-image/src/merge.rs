@@ -160,6 +160,21 @@ impl Merged {
     }
 }
 
+/// The artifact description of an opened image.
+pub(crate) fn artifact_of(image: &dyn Image, layers: Vec<LayerInfo>) -> Artifact {
+    let meta = image.meta();
+    Artifact {
+        name: meta.name.clone(),
+        kind: image.kind(),
+        image_id: meta.image_id.clone(),
+        manifest_digest: meta.manifest_digest.clone(),
+        repo_tags: meta.repo_tags.clone(),
+        os: meta.os.clone(),
+        architecture: meta.architecture.clone(),
+        layers,
+    }
+}
+
 pub(crate) fn scan_image(
     image: &dyn Image,
     catalogers: &[Box<dyn Cataloger>],
@@ -269,16 +284,7 @@ pub(crate) fn scan_image(
             .map(|h| h.diff_id.clone());
     }
     Ok(ImageScan {
-        artifact: Artifact {
-            name: meta.name.clone(),
-            kind: image.kind(),
-            image_id: meta.image_id.clone(),
-            manifest_digest: meta.manifest_digest.clone(),
-            repo_tags: meta.repo_tags.clone(),
-            os: meta.os.clone(),
-            architecture: meta.architecture.clone(),
-            layers,
-        },
+        artifact: artifact_of(image, layers),
         os,
         packages,
         warnings,

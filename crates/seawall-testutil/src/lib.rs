@@ -6,6 +6,7 @@
 //! returns early.
 
 pub mod planted;
+pub mod registry;
 
 use std::path::{Path, PathBuf};
 

@@ -545,54 +545,12 @@ fn warm_rescan_uses_the_layer_cache() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// A docker-registry on 127.0.0.1 with storage in a temp dir.
-struct Registry {
-    child: std::process::Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start_registry() -> Registry {
-    let dir = tempfile_dir();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let cfg = format!(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-        dir.join("data").display()
-    );
-    std::fs::write(dir.join("config.yml"), cfg).unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(dir.join("config.yml"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    Registry { child, port, dir }
-}
-
 #[test]
 fn registry_pull_gives_the_same_sbom_as_the_docker_archive() {
     if !tools_ok("registry_pull_gives_the_same_sbom_as_the_docker_archive") {
         return;
     }
-    let reg = start_registry();
+    let reg = seawall_testutil::registry::Registry::start("image-cli");
     for image in IMAGES {
         let reference = format!("127.0.0.1:{}/seawall/{image}:v1", reg.port);
         let mut c = Command::new("skopeo");

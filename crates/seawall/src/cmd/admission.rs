@@ -1,10 +1,19 @@
 //! `seawall admission serve|certs`: the Kubernetes admission webhook.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Subcommand;
+use seawall_image::{Reference, ScanOptions};
+use seawall_secrets::SecretScanner;
+use seawall_types::Severity;
+use seawall_webhook::gate::{ImageScanner, ScanSummary};
+
+use crate::cmd::db::DbArgs;
+use crate::cmd::image::{scan_image, Scanners, SourceArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -35,6 +44,13 @@ struct ServeArgs {
     /// enforce baseline:latest and warn restricted:latest everywhere
     #[arg(long)]
     config: Option<PathBuf>,
+    /// How the image gate (config `imageGate`) pulls images
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The image gate's vulnerability database (never updated by the server:
+    /// run `seawall db update` beside it)
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,6 +84,11 @@ fn serve(a: ServeArgs) -> anyhow::Result<u8> {
     rt.block_on(async move {
         let mut opts = seawall_webhook::ServerOptions::new(a.listen, a.tls_cert, a.tls_key);
         opts.config = a.config;
+        opts.scanner = Some(Arc::new(GateScanner {
+            opts: a.source.options(),
+            db_dir: a.db.dir(),
+            secrets: SecretScanner::builtin(),
+        }));
         let server = seawall_webhook::start(opts)
             .await
             .context("starting the admission server")?;
@@ -92,4 +113,69 @@ fn certs(a: CertsArgs) -> anyhow::Result<u8> {
         names.join(", ")
     );
     Ok(0)
+}
+
+/// The image gate's scanner: registry pulls with the image scanner, the
+/// vulnerability database and the secret rules (`seawall image` with
+/// `--scanners vuln,secret`).
+struct GateScanner {
+    opts: ScanOptions,
+    db_dir: PathBuf,
+    secrets: SecretScanner,
+}
+
+/// `image` pinned to `digest` (`host/repo@sha256:...`).
+fn pinned(image: &str, digest: &str) -> Result<String, String> {
+    let mut r = Reference::parse(image).map_err(|e| e.to_string())?;
+    r.tag = None;
+    r.digest = Some(digest.to_string());
+    Ok(r.to_string())
+}
+
+impl ImageScanner for GateScanner {
+    fn resolve(&self, image: &str) -> Result<String, String> {
+        let a = seawall_image::describe(image, &self.opts).map_err(|e| e.to_string())?;
+        a.manifest_digest
+            .or(a.image_id)
+            .ok_or_else(|| format!("{image}: the registry gave no digest"))
+    }
+
+    fn scan(&self, image: &str, digest: &str) -> Result<ScanSummary, String> {
+        let db = seawall_vulndb::Db::open(&self.db_dir).map_err(|e| {
+            format!(
+                "vulnerability database {}: {e} (run `seawall db update`)",
+                self.db_dir.display()
+            )
+        })?;
+        let scanners = Scanners {
+            vuln: true,
+            secret: true,
+            config: false,
+        };
+        let target = pinned(image, digest)?;
+        let r = scan_image(&target, &self.opts, scanners, Some(&db), &self.secrets)
+            .map_err(|e| format!("{e:#}"))?;
+        let mut vulnerabilities: BTreeMap<Severity, usize> = BTreeMap::new();
+        for f in &r.vuln.vulnerabilities {
+            *vulnerabilities.entry(f.severity).or_default() += 1;
+        }
+        let mut worst: Vec<(Severity, &str)> = r
+            .vuln
+            .vulnerabilities
+            .iter()
+            .map(|f| (f.severity, f.id.as_str()))
+            .collect();
+        worst.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        worst.dedup_by(|a, b| a.1 == b.1);
+        Ok(ScanSummary {
+            digest: digest.to_string(),
+            vulnerabilities,
+            top_ids: worst
+                .into_iter()
+                .take(5)
+                .map(|(_, id)| id.to_string())
+                .collect(),
+            secrets: r.secrets.len(),
+        })
+    }
 }
