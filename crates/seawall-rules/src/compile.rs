@@ -397,6 +397,89 @@ fn field_cost(id: &Fid) -> u8 {
     }
 }
 
+/// Specialise a rule's condition to the event types it is indexed under:
+/// an `evt.type` test that gives the same answer for every one of them
+/// becomes a constant, constants fold away, and nested `and`s / `or`s are
+/// flattened. The engine only evaluates a rule on events of its types, so
+/// the result is the same (macro memos stay valid: every evaluation of a
+/// macro still happens on an event of the evaluating rule's types).
+pub fn specialize(n: CNode, types: &BTreeSet<String>) -> CNode {
+    let mut n = specialize_depth(n, types, 0);
+    order_by_cost(&mut n, 0);
+    n
+}
+
+fn specialize_depth(n: CNode, types: &BTreeSet<String>, depth: usize) -> CNode {
+    if depth > 4096 {
+        return n;
+    }
+    match n {
+        CNode::EvtType {
+            codes,
+            others,
+            negate,
+        } => {
+            let value = |t: &String| {
+                let hit = match EventType::from_name(t).code() {
+                    Some(c) => codes.get(c).copied().unwrap_or(false),
+                    None => others.contains(t.as_str()),
+                };
+                hit != negate
+            };
+            let mut it = types.iter().map(value);
+            match it.next() {
+                Some(first) if it.all(|v| v == first) => CNode::Const(first),
+                _ => CNode::EvtType {
+                    codes,
+                    others,
+                    negate,
+                },
+            }
+        }
+        CNode::Not(x) => match specialize_depth(*x, types, depth + 1) {
+            CNode::Const(b) => CNode::Const(!b),
+            x => CNode::Not(Box::new(x)),
+        },
+        CNode::Memo(id, x) => match specialize_depth(*x, types, depth + 1) {
+            CNode::Const(b) => CNode::Const(b),
+            x => CNode::Memo(id, Box::new(x)),
+        },
+        CNode::And(v) => {
+            let mut out = Vec::with_capacity(v.len());
+            for x in v {
+                match specialize_depth(x, types, depth + 1) {
+                    CNode::Const(true) => {}
+                    CNode::Const(false) => return CNode::Const(false),
+                    CNode::And(inner) => out.extend(inner),
+                    x => out.push(x),
+                }
+            }
+            match out.len() {
+                0 => CNode::Const(true),
+                1 => out.pop().unwrap_or(CNode::Const(true)),
+                _ => CNode::And(out),
+            }
+        }
+        CNode::Or(v) => {
+            let mut out = Vec::with_capacity(v.len());
+            for x in v {
+                match specialize_depth(x, types, depth + 1) {
+                    CNode::Const(false) => {}
+                    CNode::Const(true) => return CNode::Const(true),
+                    CNode::Or(inner) => out.extend(inner),
+                    x => out.push(x),
+                }
+            }
+            match out.len() {
+                0 => CNode::Const(false),
+                1 => out.pop().unwrap_or(CNode::Const(false)),
+                _ => CNode::Or(out),
+            }
+        }
+        other => other,
+    }
+}
+
 /// Whether a check can join a [`StrAny`] group: `=`/`in`/`startswith` with
 /// constant strings on a field whose value is a single string or NULL.
 fn groupable(c: &Check) -> bool {

@@ -1126,6 +1126,10 @@ impl Loader {
                 }
             };
             let event_types = compile::event_types(&ast);
+            let compiled = match &event_types {
+                Some(types) => compile::specialize(compiled, types),
+                None => compiled,
+            };
             if event_types.is_none() && r.warn_evttypes && r.enabled {
                 self.warnings.push(diag(
                     &r.cond_loc,

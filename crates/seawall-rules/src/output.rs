@@ -1,6 +1,6 @@
 //! Output format strings: `%field`, `%field[arg]`, `<NA>` for missing values.
 
-use crate::fields::{self, Ctx, Field};
+use crate::fields::{self, Ctx, Field, V};
 
 #[derive(Debug)]
 enum Piece {
@@ -89,11 +89,16 @@ impl Format {
                 Piece::Lit(s) => out.push_str(s),
                 Piece::Field { name, field } => {
                     let v = ctx.extract(&field.id);
-                    match v.render() {
-                        Some(s) => out.push_str(&s),
-                        None => out.push_str("<NA>"),
-                    }
-                    map.insert(name.clone(), v.to_json());
+                    let text = v.render();
+                    out.push_str(text.as_deref().unwrap_or("<NA>"));
+                    // to_json renders these the same way: reuse the text
+                    let json = match (&v, text) {
+                        (V::S(_) | V::Ip(_) | V::Bytes(_) | V::Multi(_), Some(t)) => {
+                            serde_json::Value::String(t)
+                        }
+                        _ => v.to_json(),
+                    };
+                    map.insert(name.clone(), json);
                 }
             }
         }

@@ -463,3 +463,37 @@ fn grouped_or_string_tests() {
     );
     assert!(!e.process(&c).is_empty());
 }
+
+#[test]
+fn conditions_specialised_to_their_event_types() {
+    // evt.type tests that are constant over a rule's event types fold away;
+    // the ones that are not must still decide per event
+    let mut e = all_match(&[
+        "(evt.type in (openat, open) and fd.name = /a) or (evt.type = connect and fd.num = 3)",
+        "evt.type in (openat, execve) and not evt.type = execve and fd.name = /a",
+        "evt.type = openat and (evt.type != openat or fd.name = /a)",
+        "evt.type = openat and (evt.type = openat or fd.name = /nomatch)",
+        "evt.type in (openat, unknown_evt) and fd.name = /a",
+    ]);
+    assert_eq!(fired(&mut e, &open("/a")), ["R0", "R1", "R2", "R3", "R4"]);
+    assert_eq!(fired(&mut e, &open("/b")), ["R3"]);
+    let t = seawall_event::SockTuple {
+        family: seawall_event::SockFamily::Inet,
+        l4proto: None,
+        sip: None,
+        sport: None,
+        dip: Some("10.0.0.1".parse().unwrap()),
+        dport: Some(80),
+        path: None,
+    };
+    let conn = Event::new(2, 4, 4, EventType::Connect, 0)
+        .arg("fd", 3i64)
+        .arg("tuple", t);
+    assert_eq!(fired(&mut e, &conn), ["R0"]);
+    let mut ex = Event::new(3, 4, 4, EventType::Execve, 0);
+    ex.proc = Some(ProcInfo {
+        comm: "ls".into(),
+        ..Default::default()
+    });
+    assert!(fired(&mut e, &ex).is_empty());
+}
