@@ -258,13 +258,18 @@ fn unique(name: &str) -> String {
 }
 
 /// `podman run` a shell command in a new container; returns (full id, name).
-fn run_container(name: &str, script: &str, tty: bool) -> (String, String) {
-    let (id, cname, _) = run_container_output(name, script, tty);
+fn run_container(name: &str, script: &str, tty: bool, extra: &[&str]) -> (String, String) {
+    let (id, cname, _) = run_container_output(name, script, tty, extra);
     (id, cname)
 }
 
 /// Like [`run_container`], also returning the container's output.
-fn run_container_output(name: &str, script: &str, tty: bool) -> (String, String, String) {
+fn run_container_output(
+    name: &str,
+    script: &str,
+    tty: bool,
+    extra: &[&str],
+) -> (String, String, String) {
     let cname = unique(name);
     let mut cmd = Command::new("podman");
     cmd.args(["--runtime", "runc", "run", "--name", &cname]);
@@ -277,6 +282,7 @@ fn run_container_output(name: &str, script: &str, tty: bool) -> (String, String,
     if tty {
         cmd.arg("-t");
     }
+    cmd.args(extra);
     // keep the container (no --rm) so its id can be checked, remove it after
     cmd.args([IMAGE, "sh", "-c", script]);
     cmd.stdin(Stdio::null());
@@ -308,12 +314,24 @@ fn expect_rule(
     rule: &str,
     tty: bool,
 ) -> Option<Value> {
+    expect_rule_in(test, with_sandbox, script, rule, tty, &[])
+}
+
+/// [`expect_rule`] with extra `podman run` arguments.
+fn expect_rule_in(
+    test: &str,
+    with_sandbox: bool,
+    script: &str,
+    rule: &str,
+    tty: bool,
+    extra: &[&str],
+) -> Option<Value> {
     let rules = ready(test)?;
     let w = shared(&rules, with_sandbox)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     // a short sleep keeps the container alive while the sensor looks it up
-    let (id, cname) = run_container(test, &format!("{script}; sleep 0.3"), tty);
+    let (id, cname) = run_container(test, &format!("{script}; sleep 0.3"), tty, extra);
     let a = w
         .wait_alert(rule, &cname, Duration::from_secs(2))
         .unwrap_or_else(|| {
@@ -431,15 +449,19 @@ fn drop_and_execute_new_binary() {
     }
 }
 
+/// podman mounts /dev/shm `noexec` (as Docker does), so an exec from it
+/// fails with EACCES and no process is spawned; Kubernetes pods and hosts
+/// often have an executable /dev/shm, which this container gets with
+/// `--tmpfs /dev/shm:exec`.
 #[test]
-#[ignore = "the Execution from /dev/shm alert does not fire yet (issue 8, open)"]
 fn execution_from_dev_shm() {
-    if let Some(a) = expect_rule(
+    if let Some(a) = expect_rule_in(
         "dev_shm",
         false,
         "/bin/cp /usr/bin/swtool /dev/shm/x && /dev/shm/x noop",
         "Execution from /dev/shm",
         false,
+        &["--tmpfs", "/dev/shm:rw,exec,nosuid,nodev,size=65536k"],
     ) {
         assert_eq!(a["output_fields"]["proc.exepath"], "/dev/shm/x", "{a}");
     }
@@ -554,7 +576,7 @@ fn benign_workload_is_quiet() {
         wget -q -O /tmp/page http://127.0.0.1:8080/index.html && grep -q hello /tmp/page && \
         ls -la /srv /tmp >/dev/null && tar -cf /tmp/app.tar /srv/app && gzip /tmp/app.tar && \
         sort /etc/passwd | uniq | wc -l >/dev/null && sleep 0.5";
-    let (_id, cname) = run_container("benign", script, false);
+    let (_id, cname) = run_container("benign", script, false, &[]);
     std::thread::sleep(Duration::from_secs(2));
     let loud: Vec<Value> = w
         .alerts()
@@ -658,6 +680,7 @@ fn kill_response_terminates_offender() {
         "kill",
         "/bin/timeout 10 /bin/cat /etc/shadow /dev/zero > /dev/null; echo status=$?",
         false,
+        &[],
     );
     assert!(w
         .wait_alert(
