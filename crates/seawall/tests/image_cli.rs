@@ -638,3 +638,125 @@ fn bad_archives_fail_with_one_line_errors_and_exit_2() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A multi-arch index (linux/amd64 and linux/arm64 images that differ in
+/// one Python package) pushed to the registry and saved as an OCI layout:
+/// `--platform` picks the image, linux/amd64 by default, and a platform the
+/// index lacks is a clear error.
+#[test]
+fn multi_arch_index_is_resolved_by_platform() {
+    let test = "multi_arch_index_is_resolved_by_platform";
+    if !tools_ok(test) {
+        return;
+    }
+    let tmp = tempfile_dir();
+    let tag = format!("localhost/seawall-multi-{}", std::process::id());
+    let list = format!("{tag}/list:v1");
+    let _ = Command::new("podman")
+        .args(["manifest", "rm", &list])
+        .output();
+    run_ok({
+        let mut c = Command::new("podman");
+        c.args(["manifest", "create", &list]);
+        c
+    });
+    for arch in ["amd64", "arm64"] {
+        let ctx = tmp.join(arch);
+        let meta = ctx.join(format!("site/only_{arch}-1.0.dist-info/METADATA"));
+        std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
+        std::fs::write(
+            &meta,
+            format!("Metadata-Version: 2.1\nName: only-{arch}\nVersion: 1.0\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            ctx.join("Containerfile"),
+            "FROM scratch\nCOPY site/ /usr/lib/python3/dist-packages/\n",
+        )
+        .unwrap();
+        let r = format!("{tag}/{arch}:v1");
+        run_ok({
+            let mut c = Command::new("podman");
+            c.args(["--runtime", "runc", "build", "--platform"])
+                .arg(format!("linux/{arch}"))
+                .args([
+                    "--ulimit",
+                    "nofile=1024:1024",
+                    "--ulimit",
+                    "nproc=1024:1024",
+                ])
+                .args(["-t", &r])
+                .arg(&ctx);
+            c
+        });
+        run_ok({
+            let mut c = Command::new("podman");
+            c.args(["manifest", "add", &list])
+                .arg(format!("containers-storage:{r}"));
+            c
+        });
+    }
+    let reg = seawall_testutil::registry::Registry::start("multi");
+    let remote = format!("127.0.0.1:{}/seawall/multi:v1", reg.port);
+    run_ok({
+        let mut c = Command::new("podman");
+        c.args(["manifest", "push", "--all", "--tls-verify=false", &list])
+            .arg(format!("docker://{remote}"));
+        c
+    });
+    let layout = tmp.join("multi.oci");
+    run_ok({
+        let mut c = Command::new("skopeo");
+        c.args(["copy", "--quiet", "--all", "--src-tls-verify=false"])
+            .arg(format!("docker://{remote}"))
+            .arg(format!("oci:{}:v1", layout.display()));
+        c
+    });
+    let names = |s: &seawall_sbom::Sbom| -> BTreeSet<String> {
+        s.packages.iter().map(|p| p.name.clone()).collect()
+    };
+    let targets = [remote.clone(), format!("oci:{}:v1", layout.display())];
+    for t in &targets {
+        let default = sbom(t, "cyclonedx", &["--insecure", "--no-cache"]);
+        assert_eq!(
+            names(&default),
+            BTreeSet::from(["only-amd64".to_string()]),
+            "{t}"
+        );
+        let arm = sbom(
+            t,
+            "cyclonedx",
+            &["--insecure", "--no-cache", "--platform", "linux/arm64"],
+        );
+        assert_eq!(
+            names(&arm),
+            BTreeSet::from(["only-arm64".to_string()]),
+            "{t}"
+        );
+        let mut c = seawall();
+        c.args([
+            "sbom",
+            t,
+            "--insecure",
+            "--no-cache",
+            "--platform",
+            "linux/s390x",
+        ]);
+        let out = c.output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("linux/s390x") && err.lines().count() <= 3,
+            "{err}"
+        );
+    }
+    let _ = Command::new("podman")
+        .args(["manifest", "rm", &list])
+        .output();
+    for arch in ["amd64", "arm64"] {
+        let _ = Command::new("podman")
+            .args(["rmi", "-f", &format!("{tag}/{arch}:v1")])
+            .output();
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
