@@ -563,11 +563,13 @@ fn group_string_tests(n: &mut CNode, depth: usize) {
 }
 
 fn eval_str_any(g: &StrAny, ctx: &Ctx<'_>) -> bool {
+    let test = |s: &str| g.eq.contains(s) || g.prefixes.iter().any(|p| s.starts_with(p.as_str()));
+    if let Some(v) = ctx.str_field(&g.field.id) {
+        return v.is_some_and(test);
+    }
     match ctx.extract(&g.field.id) {
         V::Null => false,
-        V::S(s) => {
-            g.eq.contains(s.as_ref()) || g.prefixes.iter().any(|p| s.starts_with(p.as_str()))
-        }
+        V::S(s) => test(&s),
         other => g.tests.iter().any(|(op, rhs)| cmp_one(&other, *op, rhs)),
     }
 }
@@ -778,8 +780,20 @@ pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
 }
 
 fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
-    if c.lhs.tr.is_empty() && fields::is_any_of(&c.lhs.field.id) {
-        return eval_any_of(c, ctx);
+    if c.lhs.tr.is_empty() {
+        if fields::is_any_of(&c.lhs.field.id) {
+            return eval_any_of(c, ctx);
+        }
+        // common string fields: compare without building a value
+        if !matches!(c.rhs, Operand::Field(_)) {
+            if let Some(v) = ctx.str_field(&c.lhs.field.id) {
+                return match v {
+                    None => false,
+                    Some(_) if c.op == Op::Exists => true,
+                    Some(s) => cmp_str(s, c.op, &c.rhs),
+                };
+            }
+        }
     }
     let v = c.lhs.extract(ctx);
     if c.op == Op::Exists {

@@ -760,6 +760,64 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// For the common fields whose value is a borrowed string or NULL: the
+    /// value [`Ctx::extract`] gives (`Some(None)` for NULL) without building
+    /// a [`V`]; `None` for every other field.
+    pub fn str_field(&self, id: &Fid) -> Option<Option<&'a str>> {
+        use Fid::*;
+        fn opt(v: &str) -> Option<&str> {
+            if v.is_empty() {
+                None
+            } else {
+                Some(v)
+            }
+        }
+        let th = self.th;
+        let parent = || th.and_then(|t| self.parent(t));
+        Some(match id {
+            EvtType => Some(self.ev.evt_type.name()),
+            ProcName => th.and_then(|t| opt(&t.image.name)),
+            ProcExe => th.and_then(|t| opt(&t.image.exe)),
+            ProcExepath => th.and_then(|t| opt(&t.image.exepath)),
+            ProcArgs => th.map(|t| t.image.args_joined.as_str()),
+            ProcCmdline => th.and_then(|t| opt(&t.image.cmdline)),
+            ProcCwd => th.and_then(|t| opt(&t.cwd)),
+            ProcPname => parent().and_then(|p| opt(&p.image.name)),
+            ProcPexe => parent().and_then(|p| opt(&p.image.exe)),
+            ProcPexepath => parent().and_then(|p| opt(&p.image.exepath)),
+            ProcPcmdline => parent().and_then(|p| opt(&p.image.cmdline)),
+            FdName => self.fd.and_then(|f| opt(&f.name)),
+            FdNameraw => self.fd.and_then(|f| opt(&f.nameraw)),
+            FdDirectory => self
+                .fd
+                .filter(|f| {
+                    matches!(
+                        f.kind,
+                        seawall_event::FdKind::File | seawall_event::FdKind::Directory
+                    )
+                })
+                .map(|f| {
+                    if f.kind == seawall_event::FdKind::Directory {
+                        f.name.as_str()
+                    } else {
+                        dirname(&f.name)
+                    }
+                }),
+            FdFilename => self
+                .fd
+                .filter(|f| f.kind == seawall_event::FdKind::File)
+                .map(|f| basename(&f.name)),
+            FdType => self.fd.map(|f| f.type_name()),
+            FdTypechar => self.fd.map(|f| f.typechar()),
+            FdL4proto => self.fd.and_then(|f| f.l4proto.as_deref()),
+            ContainerId => Some(self.container_id().unwrap_or("host")),
+            ContainerImage => self.container().and_then(|c| opt(&c.info.image)),
+            ContainerImageRepository => self.container().and_then(|c| opt(&c.repository)),
+            ContainerImageTag => self.container().and_then(|c| opt(&c.tag)),
+            _ => return None,
+        })
+    }
+
     /// Extract a field value.
     pub fn extract(&self, id: &Fid) -> V<'a> {
         use Fid::*;
@@ -1182,6 +1240,132 @@ mod tests {
         );
         assert_eq!(resolve("evt.arg", Some("0")).unwrap().id, Fid::EvtArgIdx(0));
         assert_eq!(resolve("nope.field", None), Err(FieldError::Unknown));
+    }
+
+    #[test]
+    fn str_field_agrees_with_extract() {
+        use seawall_event::{ContainerInfo, ProcInfo, ProcessSnapshot, SockFamily, SockTuple};
+        let names = [
+            "evt.type",
+            "proc.name",
+            "proc.exe",
+            "proc.exepath",
+            "proc.args",
+            "proc.cmdline",
+            "proc.cwd",
+            "proc.pname",
+            "proc.pexe",
+            "proc.pexepath",
+            "proc.pcmdline",
+            "fd.name",
+            "fd.nameraw",
+            "fd.directory",
+            "fd.filename",
+            "fd.type",
+            "fd.typechar",
+            "fd.l4proto",
+            "container.id",
+            "container.image",
+            "container.image.repository",
+            "container.image.tag",
+        ];
+        let mut st = State::default();
+        st.add_container(ContainerInfo {
+            id: "c1".into(),
+            image: "quay.io/a/b:1".into(),
+            ..Default::default()
+        });
+        st.add_process(ProcessSnapshot {
+            tid: 1,
+            pid: 1,
+            ppid: 0,
+            proc: ProcInfo {
+                comm: "init".into(),
+                exe: "/sbin/init".into(),
+                ..Default::default()
+            },
+            container_id: None,
+            fds: vec![],
+        });
+        st.add_process(ProcessSnapshot {
+            tid: 2,
+            pid: 2,
+            ppid: 1,
+            proc: ProcInfo {
+                comm: "sh".into(),
+                args: vec!["-c".into()],
+                cwd: "/".into(),
+                ..Default::default()
+            },
+            container_id: Some("c1".into()),
+            fds: vec![],
+        });
+        let open = |pid, res, name: &str, flags: i64| {
+            Event::new(1, pid, pid, EventType::Openat, res)
+                .arg("dirfd", -100i64)
+                .arg("name", name)
+                .arg("flags", flags)
+        };
+        let tuple = SockTuple {
+            family: SockFamily::Inet,
+            l4proto: Some("tcp".into()),
+            sip: None,
+            sport: None,
+            dip: Some([10, 0, 0, 1].into()),
+            dport: Some(80),
+            path: None,
+        };
+        let mut unknown_container = open(2, 6, "x/../y", 0);
+        unknown_container.container_id = Some("c2".into());
+        let events = [
+            open(2, 3, "/etc/passwd", 0),
+            open(2, 4, "/etc/ssl", 0o200000),
+            open(2, -2, "/nope", 0),
+            open(1, 5, "rel", 0),
+            Event::new(2, 2, 2, EventType::Socket, 7)
+                .arg("domain", 2i64)
+                .arg("type", 1i64),
+            Event::new(3, 2, 2, EventType::Connect, 0)
+                .arg("fd", 7i64)
+                .arg("tuple", tuple),
+            Event::new(4, 99, 99, EventType::Read, 5).arg("fd", 5i64),
+            Event::new(5, 2, 2, EventType::Close, 0).arg("fd", 3i64),
+            unknown_container,
+        ];
+        for ev in &events {
+            let efd = st.apply(ev);
+            {
+                let fd = efd
+                    .fd
+                    .as_ref()
+                    .or_else(|| efd.fd_ref.and_then(|n| st.lookup_fd(ev.pid, n)));
+                let ctx = Ctx {
+                    ev,
+                    st: &st,
+                    th: st.threads.get(&ev.tid),
+                    fd,
+                    evtnum: 1,
+                    code: ev.evt_type.code(),
+                    flags: None,
+                    memo: &[],
+                };
+                for n in names {
+                    let f = resolve(n, None).unwrap();
+                    let fast = ctx.str_field(&f.id).expect(n);
+                    let want = ctx.extract(&f.id);
+                    assert_eq!(
+                        fast.map(|s| V::S(Cow::Borrowed(s))).unwrap_or(V::Null),
+                        want,
+                        "{n} on {:?}",
+                        ev.evt_type
+                    );
+                }
+                assert!(ctx
+                    .str_field(&resolve("user.name", None).unwrap().id)
+                    .is_none());
+            }
+            st.finish(ev);
+        }
     }
 
     #[test]
