@@ -87,11 +87,23 @@ pub fn lookup(id: &str, runtime_hint: &str, pid: Option<u32>) -> ContainerInfo {
 }
 
 fn lookup_full(id: &str, runtime_hint: &str, pid: Option<u32>) -> ContainerInfo {
+    // Kubernetes nodes: ask the CRI runtime first (containerd, CRI-O).
+    let cri_first = matches!(runtime_hint, "containerd" | "cri-o");
+    if cri_first {
+        if let Some(info) = crictl_inspect(id, runtime_hint) {
+            return info;
+        }
+    }
     if let Some(mut info) = podman_inspect(id) {
         if info.runtime.is_empty() {
             info.runtime = "podman".into();
         }
         return info;
+    }
+    if !cri_first {
+        if let Some(info) = crictl_inspect(id, runtime_hint) {
+            return info;
+        }
     }
     let mut info = oci_state(id).unwrap_or_else(|| ContainerInfo {
         id: id.to_string(),
@@ -146,6 +158,118 @@ fn podman_inspect(id: &str) -> Option<ContainerInfo> {
     cmd.args(["container", "inspect", "--format", "json", id]);
     let out = run_with_timeout(cmd, Duration::from_secs(5))?;
     parse_podman_inspect(&out)
+}
+
+/// `crictl inspect -o json ID` (the CRI ContainerStatus, verbose), when
+/// crictl is installed; its runtime endpoint comes from
+/// `/etc/crictl.yaml` or `CONTAINER_RUNTIME_ENDPOINT` as usual.
+fn crictl_inspect(id: &str, runtime_hint: &str) -> Option<ContainerInfo> {
+    let mut cmd = Command::new("crictl");
+    cmd.args(["inspect", "-o", "json", id]);
+    let out = run_with_timeout(cmd, Duration::from_secs(5))?;
+    let mut info = parse_crictl_inspect(&out)?;
+    if info.runtime.is_empty() {
+        info.runtime = if runtime_hint.is_empty() {
+            "cri".into()
+        } else {
+            runtime_hint.to_string()
+        };
+    }
+    Some(info)
+}
+
+/// Parse `crictl inspect -o json` output: `status` is the CRI
+/// ContainerStatus (metadata, image, imageRef, labels, mounts, createdAt),
+/// `info` the runtime's verbose info (containerd keeps privileged under
+/// `config.linux.security_context`, CRI-O at the top level or in the
+/// runtime spec). Kubernetes names come from the CRI labels, as in Falco.
+pub fn parse_crictl_inspect(json: &[u8]) -> Option<ContainerInfo> {
+    let v: serde_json::Value = serde_json::from_slice(json).ok()?;
+    let st = v.get("status")?;
+    let s = |p: &str| {
+        st.pointer(p)
+            .and_then(|x| x.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let id = s("/id");
+    if id.is_empty() {
+        return None;
+    }
+    let mut info = ContainerInfo {
+        id,
+        name: s("/metadata/name"),
+        ..Default::default()
+    };
+    if let Some(labels) = st.get("labels").and_then(|m| m.as_object()) {
+        for (k, v) in labels.iter().take(256) {
+            if let Some(v) = v.as_str() {
+                info.labels.insert(k.clone(), v.to_string());
+            }
+        }
+    }
+    if info.name.is_empty() {
+        if let Some(n) = info.labels.get("io.kubernetes.container.name") {
+            info.name = n.clone();
+        }
+    }
+    let image = s("/image/image");
+    let image_ref = s("/imageRef");
+    if let Some((_, d)) = image_ref.split_once('@') {
+        info.image_digest = d.to_string();
+    } else if image_ref.starts_with("sha256:") {
+        info.image_digest = image_ref.clone();
+    }
+    let image = if image.is_empty() || image.starts_with("sha256:") {
+        image_ref.split('@').next().unwrap_or("").to_string()
+    } else {
+        image
+    };
+    let (repo, tag) = split_image(&image);
+    info.image_repository = repo;
+    info.image_tag = tag;
+    info.image = image;
+    if let Some(mounts) = st.get("mounts").and_then(|m| m.as_array()) {
+        for m in mounts.iter().take(256) {
+            let g = |k: &str| m.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+            let ro = m.get("readonly").and_then(|x| x.as_bool()).unwrap_or(false);
+            let prop = g("propagation");
+            info.mounts.push(Mount {
+                source: g("hostPath"),
+                dest: g("containerPath"),
+                mode: if ro { "ro".into() } else { "rw".into() },
+                rw: !ro,
+                propagation: match prop.as_str() {
+                    "PROPAGATION_PRIVATE" => "private".into(),
+                    "PROPAGATION_HOST_TO_CONTAINER" => "rslave".into(),
+                    "PROPAGATION_BIDIRECTIONAL" => "rshared".into(),
+                    _ => prop.to_ascii_lowercase(),
+                },
+            });
+        }
+    }
+    if let Some(ts) = st.get("createdAt") {
+        info.start_ts = match ts {
+            serde_json::Value::String(t) => t
+                .parse::<u64>()
+                .ok()
+                .or_else(|| parse_rfc3339_ns(t))
+                .unwrap_or(0),
+            serde_json::Value::Number(n) => n.as_u64().unwrap_or(0),
+            _ => 0,
+        };
+    }
+    let priv_at = |p: &str| v.pointer(p).and_then(|x| x.as_bool());
+    info.privileged = priv_at("/info/config/linux/security_context/privileged")
+        .or_else(|| priv_at("/info/privileged"))
+        .or_else(|| priv_at("/info/runtimeSpec/annotations/io.kubernetes.cri-o.Privileged"))
+        .or_else(|| {
+            v.pointer("/info/runtimeSpec/annotations/io.kubernetes.cri-o.Privileged")
+                .and_then(|x| x.as_str())
+                .map(|x| x == "true")
+        })
+        .unwrap_or(false);
+    Some(info)
 }
 
 /// Parse `podman container inspect` JSON output (an array of one object).
@@ -500,6 +624,8 @@ mod tests {
         assert_eq!(c.mounts[0].dest, "/d");
         assert_eq!(c.start_ts, 1_704_164_645_500_000_000);
         assert!(parse_podman_inspect(b"[]").is_none());
+        assert!(parse_crictl_inspect(b"{}").is_none());
+        assert!(parse_crictl_inspect(b"garbage").is_none());
         assert!(parse_podman_inspect(b"garbage").is_none());
     }
 
@@ -512,5 +638,67 @@ mod tests {
         assert_eq!(u.len(), 2);
         assert_eq!(u[1].name, "nobody");
         assert_eq!(u[1].container_id.as_deref(), Some("c"));
+    }
+
+    /// The shape `crictl inspect -o json` prints for a containerd pod
+    /// container (trimmed).
+    #[test]
+    fn crictl_inspect_containerd() {
+        let j = r#"{
+          "status": {
+            "id": "3ad7b26ded6d0a1f7c7c1b3b2c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f",
+            "metadata": {"attempt": 0, "name": "nginx"},
+            "state": "CONTAINER_RUNNING",
+            "createdAt": "2026-11-29T10:00:00.5Z",
+            "image": {"annotations": {}, "image": "docker.io/library/nginx:1.25"},
+            "imageRef": "docker.io/library/nginx@sha256:aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999",
+            "labels": {
+              "io.kubernetes.container.name": "nginx",
+              "io.kubernetes.pod.name": "web-7d4b9c",
+              "io.kubernetes.pod.namespace": "shop",
+              "io.kubernetes.pod.uid": "5f0c9c0e-1111-2222-3333-444455556666"
+            },
+            "mounts": [
+              {"containerPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+               "hostPath": "/var/lib/kubelet/pods/x/volumes/kube-api-access",
+               "propagation": "PROPAGATION_PRIVATE", "readonly": true},
+              {"containerPath": "/host", "hostPath": "/",
+               "propagation": "PROPAGATION_HOST_TO_CONTAINER", "readonly": false}
+            ]
+          },
+          "info": {
+            "sandboxID": "abc", "pid": 4242,
+            "config": {"linux": {"security_context": {"privileged": true}}}
+          }
+        }"#;
+        let c = parse_crictl_inspect(j.as_bytes()).unwrap();
+        assert_eq!(short_id(&c.id), "3ad7b26ded6d");
+        assert_eq!(c.name, "nginx");
+        assert_eq!(c.image, "docker.io/library/nginx:1.25");
+        assert_eq!(c.image_repository, "docker.io/library/nginx");
+        assert_eq!(c.image_tag, "1.25");
+        assert!(c.image_digest.starts_with("sha256:aaaa"));
+        assert!(c.privileged);
+        assert_eq!(c.labels["io.kubernetes.pod.namespace"], "shop");
+        assert_eq!(c.mounts.len(), 2);
+        assert_eq!(c.mounts[0].mode, "ro");
+        assert!(!c.mounts[0].rw);
+        assert_eq!(c.mounts[1].dest, "/host");
+        assert_eq!(c.mounts[1].propagation, "rslave");
+        assert!(c.mounts[1].rw);
+        assert_eq!(c.start_ts, 1_795_946_400_500_000_000);
+    }
+
+    /// CRI-O: privileged at the top of `info`, image by id only.
+    #[test]
+    fn crictl_inspect_crio() {
+        let j = r#"{"status": {"id": "ffee", "metadata": {"name": "app"},
+            "image": {"image": "sha256:1234"},
+            "imageRef": "quay.io/acme/app@sha256:9999", "labels": {}},
+          "info": {"privileged": false}}"#;
+        let c = parse_crictl_inspect(j.as_bytes()).unwrap();
+        assert_eq!(c.image, "quay.io/acme/app");
+        assert_eq!(c.image_digest, "sha256:9999");
+        assert!(!c.privileged);
     }
 }
