@@ -601,4 +601,42 @@ fn vulnerable_language_pins_in_an_image_get_exactly_the_covering_advisories() {
     assert!(safe.contains(&"itoa 1.0.11".to_string()), "{safe:?}");
     let ecos: BTreeSet<&str> = got.keys().map(|k| k.0.as_str()).collect();
     assert_eq!(ecos.len(), 4, "{ecos:?}");
+
+    // The same image's SBOM, scanned as a file (CycloneDX and SPDX), gives
+    // the same advisories.
+    let ids = |v: &Value| -> BTreeSet<(String, String)> {
+        v["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap().to_string(),
+                    f["installed_version"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    for format in ["cyclonedx", "spdx"] {
+        let file = work_dir().join(format!("vuln.{format}.json"));
+        ok({
+            let mut c = seawall();
+            c.arg("sbom")
+                .arg(format!("docker-archive:{}", archive.display()))
+                .args(["--no-cache", "--format", format, "-o"])
+                .arg(&file);
+            c
+        });
+        let out = ok({
+            let mut c = seawall();
+            c.arg("image")
+                .arg(format!("sbom:{}", file.display()))
+                .args(["--offline", "--format", "json", "--db"])
+                .arg(&db);
+            c
+        });
+        let from_sbom: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(from_sbom["artifact"]["type"], "sbom");
+        assert_eq!(ids(&from_sbom), ids(&v), "{format}");
+    }
 }
