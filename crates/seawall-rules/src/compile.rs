@@ -562,6 +562,7 @@ fn group_string_tests(n: &mut CNode, depth: usize) {
     }
 }
 
+#[inline(never)]
 fn eval_str_any(g: &StrAny, ctx: &Ctx<'_>) -> bool {
     let test = |s: &str| g.eq.contains(s) || g.prefixes.iter().any(|p| s.starts_with(p.as_str()));
     if let Some(v) = ctx.str_field(&g.field.id) {
@@ -747,9 +748,9 @@ fn compile_check(f: &FieldRef, op: Op, rhs: &Rhs) -> Result<CNode, CompileError>
 /// Evaluate a compiled condition.
 pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
     match n {
-        CNode::And(v) => v.iter().all(|x| eval(x, ctx)),
-        CNode::Or(v) => v.iter().any(|x| eval(x, ctx)),
-        CNode::Not(x) => !eval(x, ctx),
+        CNode::And(v) => v.iter().all(|x| eval_child(x, ctx)),
+        CNode::Or(v) => v.iter().any(|x| eval_child(x, ctx)),
+        CNode::Not(x) => !eval_child(x, ctx),
         CNode::Const(b) => *b,
         CNode::EvtType {
             codes,
@@ -779,6 +780,25 @@ pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
     }
 }
 
+/// An operand of `and`/`or`/`not`: leaves (checks, known macro results,
+/// constants) without another call of the recursive [`eval`].
+#[inline(always)]
+fn eval_child(n: &CNode, ctx: &Ctx<'_>) -> bool {
+    match n {
+        CNode::Check(c) => eval_check(c, ctx),
+        CNode::StrAny(g) => eval_str_any(g, ctx),
+        CNode::Const(b) => *b,
+        CNode::Memo(id, _) => match ctx.memo.get(*id).map(std::cell::Cell::get) {
+            Some(1) => false,
+            Some(2) => true,
+            _ => eval(n, ctx),
+        },
+        _ => eval(n, ctx),
+    }
+}
+
+// out of line: `eval` recurses and stays small
+#[inline(never)]
 fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
     if c.lhs.tr.is_empty() {
         if fields::is_any_of(&c.lhs.field.id) {

@@ -1179,26 +1179,69 @@ fn nz(v: u64) -> V<'static> {
     }
 }
 
+/// Append `n` in decimal, zero-padded to `width` digits.
+fn push_padded(out: &mut String, n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    let start = i.min(buf.len().saturating_sub(width));
+    out.push_str(std::str::from_utf8(buf.get(start..).unwrap_or(&[])).unwrap_or(""));
+}
+
+/// `HH:MM:SS.nnnnnnnnn`
+fn push_clock(out: &mut String, secs: u64, ns: u64) {
+    push_padded(out, (secs / 3600) % 24, 2);
+    out.push(':');
+    push_padded(out, (secs / 60) % 60, 2);
+    out.push(':');
+    push_padded(out, secs % 60, 2);
+    out.push('.');
+    push_padded(out, ns, 9);
+}
+
+/// `YYYY-MM-DD`
+fn push_date(out: &mut String, secs: u64) {
+    let (y, mo, d) = civil(secs / 86400);
+    push_padded(out, y.max(0) as u64, 4);
+    out.push('-');
+    push_padded(out, u64::from(mo), 2);
+    out.push('-');
+    push_padded(out, u64::from(d), 2);
+}
+
 /// `HH:MM:SS.nnnnnnnnn` (UTC), or with the date for `evt.datetime`.
 pub fn fmt_time(ts: u64, with_date: bool) -> String {
     let secs = ts / 1_000_000_000;
     let ns = ts % 1_000_000_000;
-    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+    let mut out = String::with_capacity(32);
     if with_date {
-        let (y, mo, d) = civil(secs / 86400);
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}.{ns:09}")
-    } else {
-        format!("{h:02}:{m:02}:{s:02}.{ns:09}")
+        push_date(&mut out, secs);
+        out.push(' ');
     }
+    push_clock(&mut out, secs, ns);
+    out
 }
 
 /// RFC 3339 with nanoseconds, as Falco's JSON `time`.
 pub fn rfc3339(ts: u64) -> String {
     let secs = ts / 1_000_000_000;
     let ns = ts % 1_000_000_000;
-    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
-    let (y, mo, d) = civil(secs / 86400);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}.{ns:09}Z")
+    let mut out = String::with_capacity(32);
+    push_date(&mut out, secs);
+    out.push('T');
+    push_clock(&mut out, secs, ns);
+    out.push('Z');
+    out
 }
 
 /// Days since epoch to (year, month, day) (Howard Hinnant's algorithm).
@@ -1365,6 +1408,34 @@ mod tests {
                     .is_none());
             }
             st.finish(ev);
+        }
+    }
+
+    #[test]
+    fn time_format_matches_the_formatter() {
+        for ts in [
+            0u64,
+            1,
+            999_999_999,
+            1_000_000_000,
+            1_700_000_000_123_456_789,
+            951_782_400_000_000_000, // 2000-02-29
+            4_102_444_799_999_999_999,
+            u64::MAX,
+        ] {
+            let secs = ts / 1_000_000_000;
+            let ns = ts % 1_000_000_000;
+            let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+            let (y, mo, d) = civil(secs / 86400);
+            assert_eq!(fmt_time(ts, false), format!("{h:02}:{m:02}:{s:02}.{ns:09}"));
+            assert_eq!(
+                fmt_time(ts, true),
+                format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}.{ns:09}")
+            );
+            assert_eq!(
+                rfc3339(ts),
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}.{ns:09}Z")
+            );
         }
     }
 
