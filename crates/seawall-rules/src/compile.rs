@@ -122,6 +122,8 @@ pub enum Operand {
     Prefixes(Vec<String>),
     /// A `glob` pattern, compiled once.
     Glob(crate::glob::Glob),
+    /// A `contains` needle with its searcher built once.
+    Contains(String, memchr::memmem::Finder<'static>),
     Regex(regex::Regex),
     Bytes(Vec<u8>),
     Field(Box<FieldExpr>),
@@ -721,6 +723,10 @@ fn compile_check(f: &FieldRef, op: Op, rhs: &Rhs) -> Result<CNode, CompileError>
                 .ok_or_else(|| cerr(v.off, format!("'{}' is not a valid hex string", v.text)))?,
         ),
         (Op::IContains | Op::IGlob, Rhs::Value(v)) => Operand::Str(v.text.to_lowercase()),
+        (Op::Contains, Rhs::Value(v)) if t == FType::Str => Operand::Contains(
+            v.text.clone(),
+            memchr::memmem::Finder::new(v.text.as_bytes()).into_owned(),
+        ),
         (Op::Glob, Rhs::Value(v)) if matches!(t, FType::Str | FType::Bytes) => {
             Operand::Glob(crate::glob::Glob::new(&v.text))
         }
@@ -898,7 +904,9 @@ fn cmp_one(v: &V<'_>, op: Op, rhs: &Operand) -> bool {
         V::S(s) => cmp_str(s, op, rhs),
         V::Bytes(b) => match (op, rhs) {
             (Op::BContains | Op::Contains, Operand::Bytes(n)) => contains_bytes(b, n),
-            (Op::Contains, Operand::Str(n)) => contains_bytes(b, n.as_bytes()),
+            (Op::Contains, Operand::Str(n) | Operand::Contains(n, _)) => {
+                contains_bytes(b, n.as_bytes())
+            }
             (Op::BStartsWith | Op::StartsWith, Operand::Bytes(n)) => b.starts_with(n),
             (Op::StartsWith, Operand::Str(n)) => b.starts_with(n.as_bytes()),
             (Op::Eq, Operand::Str(n)) => b.as_ref() == n.as_bytes(),
@@ -909,13 +917,15 @@ fn cmp_one(v: &V<'_>, op: Op, rhs: &Operand) -> bool {
             Operand::Int(r) => cmp_ord(i.cmp(r), op),
             Operand::IntSet(set) => set.contains(i),
             Operand::Bool(b) => cmp_ord(i.cmp(&i64::from(*b)), op),
-            Operand::Str(_) | Operand::Glob(_) => cmp_str(&i.to_string(), op, rhs),
+            Operand::Str(_) | Operand::Glob(_) | Operand::Contains(..) => {
+                cmp_str(&i.to_string(), op, rhs)
+            }
             _ => false,
         },
         V::B(b) => match rhs {
             Operand::Bool(r) => cmp_ord(b.cmp(r), op),
             Operand::IntSet(set) => set.contains(&i64::from(*b)),
-            Operand::Str(_) | Operand::Glob(_) => {
+            Operand::Str(_) | Operand::Glob(_) | Operand::Contains(..) => {
                 cmp_str(if *b { "true" } else { "false" }, op, rhs)
             }
             _ => false,
@@ -934,7 +944,9 @@ fn cmp_one(v: &V<'_>, op: Op, rhs: &Operand) -> bool {
                     _ => hit,
                 }
             }
-            Operand::Str(_) | Operand::Glob(_) => cmp_str(&ip.to_string(), op, rhs),
+            Operand::Str(_) | Operand::Glob(_) | Operand::Contains(..) => {
+                cmp_str(&ip.to_string(), op, rhs)
+            }
             _ => false,
         },
         V::Null => false,
@@ -965,6 +977,7 @@ fn cmp_str(s: &str, op: Op, rhs: &Operand) -> bool {
         (Op::Ne, Operand::Str(r)) => s != r,
         (Op::Lt | Op::Le | Op::Gt | Op::Ge, Operand::Str(r)) => cmp_ord(s.cmp(r.as_str()), op),
         (Op::Contains, Operand::Str(r)) => s.contains(r.as_str()),
+        (Op::Contains, Operand::Contains(_, f)) => f.find(s.as_bytes()).is_some(),
         (Op::IContains, Operand::Str(r)) => {
             if s.is_ascii() && r.is_ascii() {
                 ascii_icontains(s.as_bytes(), r.as_bytes())

@@ -89,7 +89,7 @@ pub fn basename(s: &str) -> &str {
 }
 
 pub fn dirname(s: &str) -> &str {
-    match s.rfind('/') {
+    match s.bytes().rposition(|b| b == b'/') {
         Some(0) => "/",
         Some(i) => s.get(..i).unwrap_or(""),
         None => "",

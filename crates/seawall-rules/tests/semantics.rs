@@ -497,3 +497,27 @@ fn conditions_specialised_to_their_event_types() {
     });
     assert!(fired(&mut e, &ex).is_empty());
 }
+
+#[test]
+fn contains_with_a_prebuilt_searcher() {
+    for (path, cond, want) in [
+        ("/etc/ssh/sshd_config", "fd.name contains sshd_", true),
+        ("/etc/ssh/sshd_config", "fd.name contains 'config'", true),
+        (
+            "/etc/ssh/sshd_config",
+            "fd.name contains sshd_configx",
+            false,
+        ),
+        ("/etc/ssh/sshd_config", "fd.name contains ''", true),
+        ("/tmp/é-ü", "fd.name contains 'é-ü'", true),
+        ("/tmp/é-ü", "fd.name contains 'ü-é'", false),
+        ("/tmp/x", "not fd.name contains /tmp", false),
+        ("/tmp/x", "fd.name contains val(fd.filename)", true),
+    ] {
+        assert_eq!(
+            fires(&format!("evt.type=openat and {cond}"), &open(path)),
+            want,
+            "{cond} on {path}"
+        );
+    }
+}
