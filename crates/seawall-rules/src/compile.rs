@@ -123,7 +123,7 @@ pub enum Operand {
     /// A `glob` pattern, compiled once.
     Glob(crate::glob::Glob),
     /// A `contains` needle with its searcher built once.
-    Contains(String, memchr::memmem::Finder<'static>),
+    Contains(String, Box<memchr::memmem::Finder<'static>>),
     Regex(regex::Regex),
     Bytes(Vec<u8>),
     Field(Box<FieldExpr>),
@@ -725,7 +725,7 @@ fn compile_check(f: &FieldRef, op: Op, rhs: &Rhs) -> Result<CNode, CompileError>
         (Op::IContains | Op::IGlob, Rhs::Value(v)) => Operand::Str(v.text.to_lowercase()),
         (Op::Contains, Rhs::Value(v)) if t == FType::Str => Operand::Contains(
             v.text.clone(),
-            memchr::memmem::Finder::new(v.text.as_bytes()).into_owned(),
+            Box::new(memchr::memmem::Finder::new(v.text.as_bytes()).into_owned()),
         ),
         (Op::Glob, Rhs::Value(v)) if matches!(t, FType::Str | FType::Bytes) => {
             Operand::Glob(crate::glob::Glob::new(&v.text))

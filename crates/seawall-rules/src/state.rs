@@ -724,21 +724,22 @@ impl State {
     /// refers to. Must be followed by [`State::finish`] after evaluation.
     pub fn apply(&mut self, ev: &Event) -> EventFd {
         self.flags_cache.take();
-        let cid = ev.container_id.as_deref().map(|c| self.intern_cid(c));
         // a thread made just now from the event's process info already is
         // what refreshing it from that info would give
         let fresh = self.ensure_thread(ev);
         let t = &ev.evt_type;
         let ok = ev.res >= 0;
+        // container ids are interned: threads of a container share one
+        // allocation, so comparing with the thread's is cheap
+        let new_cid = match (&ev.container_id, self.threads.get(&ev.tid)) {
+            (Some(c), Some(th)) if th.container_id.as_deref() != Some(c.as_str()) => {
+                Some(self.intern_cid(c))
+            }
+            _ => None,
+        };
         if let Some(th) = self.threads.get_mut(&ev.tid) {
-            if let Some(cid) = cid {
-                if !th
-                    .container_id
-                    .as_ref()
-                    .is_some_and(|a| Arc::ptr_eq(a, &cid) || **a == *cid)
-                {
-                    th.container_id = Some(cid);
-                }
+            if let Some(cid) = new_cid {
+                th.container_id = Some(cid);
             }
             // process info refresh
             if let (Some(p), false) = (&ev.proc, fresh) {
@@ -1286,6 +1287,6 @@ mod tests {
         // exit of the child leaves the parent's table whole
         s.finish(&Event::new(9, 11, 11, EventType::Procexit, 0));
         assert_eq!(s.lookup_fd(10, 3).unwrap().name, "/etc/passwd");
-        assert!(s.fds.get(&11).is_none());
+        assert!(!s.fds.contains_key(&11));
     }
 }
