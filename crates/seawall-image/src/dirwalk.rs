@@ -132,3 +132,62 @@ pub(crate) fn inspect_dir(
     kept.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((found, kept))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+    use std::os::unix::fs::PermissionsExt;
+
+    struct Grep;
+    impl Inspector for Grep {
+        fn id(&self) -> String {
+            "grep@1".into()
+        }
+        fn keep(&self, e: &EntryMeta) -> bool {
+            e.mode & 0o4000 != 0 || e.kind == EntryKind::Symlink
+        }
+        fn wants(&self, _path: &str, size: u64) -> bool {
+            size > 0
+        }
+        fn inspect(&self, path: &str, r: &mut dyn Read) -> io::Result<Vec<serde_json::Value>> {
+            let mut s = String::new();
+            r.read_to_string(&mut s)?;
+            Ok(if s.contains("SECRET") {
+                vec![serde_json::json!({ "file": path })]
+            } else {
+                vec![]
+            })
+        }
+    }
+
+    #[test]
+    fn walks_without_following_symlinks() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        fs::create_dir_all(root.join("app/conf")).unwrap();
+        fs::write(root.join("app/conf/key.txt"), "SECRET").unwrap();
+        fs::write(root.join("app/clean.txt"), "nothing").unwrap();
+        fs::write(root.join("app/tool"), "bin").unwrap();
+        fs::set_permissions(root.join("app/tool"), fs::Permissions::from_mode(0o4755)).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("leak.txt"), "SECRET").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("app/out")).unwrap();
+        let mut warnings = Vec::new();
+        let (found, kept) = inspect_dir(root, &[&Grep], &mut warnings).unwrap();
+        let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, vec!["app/conf/key.txt"]);
+        assert!(found[0].layer.is_none() && found[0].deleted_in_layer.is_none());
+        let kept: Vec<(&str, EntryKind)> = kept.iter().map(|e| (e.path.as_str(), e.kind)).collect();
+        assert_eq!(
+            kept,
+            vec![
+                ("app/out", EntryKind::Symlink),
+                ("app/tool", EntryKind::File)
+            ]
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let e = inspect_dir(&root.join("missing"), &[&Grep], &mut warnings).unwrap_err();
+        assert!(e.to_string().contains("missing"), "{e}");
+    }
+}
