@@ -798,7 +798,7 @@ impl<'a> Ctx<'a> {
                 })
                 .map(|f| {
                     if f.kind == seawall_event::FdKind::Directory {
-                        f.name.as_str()
+                        &*f.name
                     } else {
                         dirname(&f.name)
                     }

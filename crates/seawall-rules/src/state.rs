@@ -15,6 +15,8 @@ use seawall_event::{
 pub const MAX_THREADS: usize = 1 << 20;
 /// Most fds tracked per process.
 pub const MAX_FDS_PER_PROC: usize = 1 << 16;
+/// Most fd paths interned.
+const MAX_INTERNED_PATHS: usize = 1 << 16;
 /// Most container ids interned.
 const MAX_CONTAINER_IDS: usize = 100_000;
 /// Longest parent chain walked.
@@ -193,10 +195,11 @@ pub enum Role {
 pub struct FdInfo {
     pub num: i64,
     pub kind: FdKind,
-    /// File path, or the rendered socket tuple / unix path.
-    pub name: String,
+    /// File path, or the rendered socket tuple / unix path (paths are
+    /// interned: fds of the same file share one allocation).
+    pub name: Arc<str>,
     /// Path exactly as passed by the process (`fd.nameraw`).
-    pub nameraw: String,
+    pub nameraw: Arc<str>,
     pub flags: i64,
     pub l4proto: Option<Arc<str>>,
     pub family: Option<SockFamily>,
@@ -283,8 +286,8 @@ impl FdInfo {
         }
         let old = std::mem::take(&mut self.name);
         self.name = match (&t.path, t.family) {
-            (Some(p), _) => p.clone(),
-            (None, SockFamily::Inet | SockFamily::Inet6) => render_tuple(self),
+            (Some(p), _) => Arc::from(p.as_str()),
+            (None, SockFamily::Inet | SockFamily::Inet6) => Arc::from(render_tuple(self)),
             _ => old.clone(),
         };
         self.name_changed = old != self.name;
@@ -442,6 +445,8 @@ pub struct State {
     /// [`State::apply`] and [`State::finish`].
     /// Interned container ids (see `intern_cid`).
     cids: HashMap<Box<str>, Arc<str>>,
+    /// Interned fd paths (see `intern_path`).
+    paths: HashMap<Box<str>, Arc<str>>,
     pub(crate) flags_cache: std::cell::OnceCell<((usize, u64), Option<String>)>,
 }
 
@@ -575,6 +580,7 @@ impl State {
                     };
                 }
                 if let Some(n) = f.name {
+                    let n: Arc<str> = Arc::from(n);
                     info.nameraw = n.clone();
                     info.name = n;
                 }
@@ -625,6 +631,19 @@ impl State {
         let a: Arc<str> = Arc::from(id);
         if self.cids.len() < MAX_CONTAINER_IDS {
             self.cids.insert(Box::from(id), a.clone());
+        }
+        a
+    }
+
+    /// The shared copy of a path (bounded table; beyond it paths are not
+    /// shared).
+    fn intern_path(&mut self, p: &str) -> Arc<str> {
+        if let Some(a) = self.paths.get(p) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(p);
+        if self.paths.len() < MAX_INTERNED_PATHS {
+            self.paths.insert(Box::from(p), a.clone());
         }
         a
     }
@@ -706,7 +725,7 @@ impl State {
         let base = match dirfd {
             Some(d) if d != AT_FDCWD => self
                 .lookup_fd(ev.pid, d)
-                .map(|f| f.name.clone())
+                .map(|f| f.name.to_string())
                 .unwrap_or_default(),
             _ => self
                 .threads
@@ -783,17 +802,25 @@ impl State {
                 }
             }
             EventType::Open | EventType::Openat | EventType::Openat2 | EventType::Creat => {
-                let raw = arg_str(ev, "name").unwrap_or("").to_string();
-                let name = match arg_str(ev, "path") {
-                    Some(p) if !p.is_empty() => normalize(p),
+                let raw_s = arg_str(ev, "name").unwrap_or("");
+                let name_s: std::borrow::Cow<str> = match arg_str(ev, "path") {
+                    Some(p) if !p.is_empty() => normalize(p).into(),
+                    // already normal: the name is the raw path itself
+                    _ if is_normal(raw_s) => raw_s.into(),
                     _ => {
                         let dirfd = if matches!(t, EventType::Openat | EventType::Openat2) {
                             arg_i64(ev, "dirfd")
                         } else {
                             None
                         };
-                        self.resolve(ev, &raw, dirfd)
+                        self.resolve(ev, raw_s, dirfd).into()
                     }
+                };
+                let raw = self.intern_path(raw_s);
+                let name = if *name_s == *raw_s {
+                    raw.clone()
+                } else {
+                    self.intern_path(&name_s)
                 };
                 let mut flags = arg_i64(ev, "flags").unwrap_or(0);
                 if *t == EventType::Creat {
@@ -977,7 +1004,8 @@ impl State {
                 }
             }
             EventType::MemfdCreate => {
-                let name = format!("memfd:{}", arg_str(ev, "name").unwrap_or(""));
+                let name: Arc<str> =
+                    Arc::from(format!("memfd:{}", arg_str(ev, "name").unwrap_or("")));
                 let info = FdInfo {
                     num: if ok { ev.res } else { -1 },
                     kind: FdKind::Memfd,
@@ -1034,7 +1062,7 @@ impl State {
                 if ok {
                     if let Some(name) = arg_i64(ev, "fd")
                         .and_then(|fd| self.lookup_fd(ev.pid, fd))
-                        .map(|f| f.name.clone())
+                        .map(|f| f.name.to_string())
                     {
                         self.set_cwd(ev.pid, &name);
                     }
@@ -1234,7 +1262,7 @@ mod tests {
         );
         assert_eq!(
             s.lookup_fd(10, o.fd_ref.unwrap()).unwrap().name,
-            "/etc/passwd"
+            Arc::<str>::from("/etc/passwd")
         );
         let d = s.apply(
             &Event::new(3, 10, 10, EventType::Dup2, 1)
@@ -1242,9 +1270,12 @@ mod tests {
                 .arg("newfd", 1i64),
         );
         assert_eq!(d.fd_ref, Some(3));
-        assert_eq!(s.lookup_fd(10, 1).unwrap().name, "/etc/passwd");
+        assert_eq!(
+            s.lookup_fd(10, 1).unwrap().name,
+            Arc::<str>::from("/etc/passwd")
+        );
         let c = s.apply(&Event::new(4, 10, 10, EventType::Close, 0).arg("fd", 3i64));
-        assert_eq!(c.fd.unwrap().name, "/etc/passwd");
+        assert_eq!(c.fd.unwrap().name, Arc::<str>::from("/etc/passwd"));
         assert!(s.lookup_fd(10, 3).is_none());
         // fork copies fds
         s.apply(&Event::new(5, 10, 10, EventType::Clone, 11).arg("flags", 17i64));
@@ -1252,6 +1283,41 @@ mod tests {
         assert!(s.lookup_fd(11, 1).is_some());
         s.finish(&Event::new(6, 11, 11, EventType::Procexit, 0));
         assert!(!s.threads.contains_key(&11));
+    }
+
+    #[test]
+    fn interned_paths_keep_names_and_raw_names_apart() {
+        let mut s = State::default();
+        let mut e = Event::new(1, 10, 10, EventType::Execve, 0);
+        e.proc = Some(ProcInfo {
+            cwd: "/root".into(),
+            ..Default::default()
+        });
+        s.apply(&e);
+        let open = |pid, fd, name: &str| {
+            Event::new(2, pid, pid, EventType::Openat, fd)
+                .arg("dirfd", -100i64)
+                .arg("name", name)
+                .arg("flags", 0i64)
+        };
+        s.apply(&open(10, 3, "/etc/hosts"));
+        s.apply(&open(11, 3, "/etc/hosts"));
+        s.apply(&open(10, 4, "../etc/hosts"));
+        s.apply(&open(10, 5, "/etc//hosts"));
+        let (a, b) = (s.lookup_fd(10, 3).unwrap(), s.lookup_fd(11, 3).unwrap());
+        assert!(Arc::ptr_eq(&a.name, &b.name));
+        assert!(Arc::ptr_eq(&a.name, &a.nameraw));
+        let r = s.lookup_fd(10, 4).unwrap();
+        assert_eq!((&*r.name, &*r.nameraw), ("/etc/hosts", "../etc/hosts"));
+        let r = s.lookup_fd(10, 5).unwrap();
+        assert_eq!((&*r.name, &*r.nameraw), ("/etc/hosts", "/etc//hosts"));
+        // past the table's bound paths are still right, only not shared
+        for i in 0..MAX_INTERNED_PATHS {
+            s.paths.insert(format!("/fill/{i}").into(), Arc::from("x"));
+        }
+        s.apply(&open(10, 6, "/new/path"));
+        assert_eq!(&*s.lookup_fd(10, 6).unwrap().name, "/new/path");
+        assert!(s.paths.len() <= MAX_INTERNED_PATHS + 14);
     }
 
     #[test]
@@ -1270,23 +1336,38 @@ mod tests {
         s.apply(&Event::new(3, 10, 10, EventType::Clone, 11).arg("flags", 17i64));
         // child closes 3, parent keeps it
         let c = s.apply(&Event::new(4, 11, 11, EventType::Close, 0).arg("fd", 3i64));
-        assert_eq!(c.fd.unwrap().name, "/etc/passwd");
+        assert_eq!(c.fd.unwrap().name, Arc::<str>::from("/etc/passwd"));
         assert!(s.lookup_fd(11, 3).is_none());
-        assert_eq!(s.lookup_fd(10, 3).unwrap().name, "/etc/passwd");
+        assert_eq!(
+            s.lookup_fd(10, 3).unwrap().name,
+            Arc::<str>::from("/etc/passwd")
+        );
         // parent opens 5 and replaces 4, child sees neither
         s.apply(&open(5, 10, 5, "/etc/shadow"));
         s.apply(&open(6, 10, 4, "/etc/group"));
         assert!(s.lookup_fd(11, 5).is_none());
-        assert_eq!(s.lookup_fd(11, 4).unwrap().name, "/etc/hosts");
-        assert_eq!(s.lookup_fd(10, 4).unwrap().name, "/etc/group");
+        assert_eq!(
+            s.lookup_fd(11, 4).unwrap().name,
+            Arc::<str>::from("/etc/hosts")
+        );
+        assert_eq!(
+            s.lookup_fd(10, 4).unwrap().name,
+            Arc::<str>::from("/etc/group")
+        );
         // closing an fd the shared table does not hold changes nothing
         s.apply(&Event::new(7, 10, 10, EventType::Clone, 12).arg("flags", 17i64));
         let c = s.apply(&Event::new(8, 12, 12, EventType::Close, 0).arg("fd", 42i64));
         assert!(c.fd.is_none());
-        assert_eq!(s.lookup_fd(12, 5).unwrap().name, "/etc/shadow");
+        assert_eq!(
+            s.lookup_fd(12, 5).unwrap().name,
+            Arc::<str>::from("/etc/shadow")
+        );
         // exit of the child leaves the parent's table whole
         s.finish(&Event::new(9, 11, 11, EventType::Procexit, 0));
-        assert_eq!(s.lookup_fd(10, 3).unwrap().name, "/etc/passwd");
+        assert_eq!(
+            s.lookup_fd(10, 3).unwrap().name,
+            Arc::<str>::from("/etc/passwd")
+        );
         assert!(!s.fds.contains_key(&11));
     }
 }
