@@ -8,6 +8,14 @@
 //! namespaces:               # static namespace labels (no cluster access)
 //!   kube-system:
 //!     pod-security.kubernetes.io/enforce: privileged
+//! kubernetes:               # read namespace labels through the API instead
+//!   kubeconfig: /etc/seawall/kubeconfig   # or inCluster: true; neither:
+//!                                          # $KUBECONFIG, ~/.kube/config,
+//!                                          # then the in-cluster config
+//!   context: admin@prod     # kubeconfig context (default: current-context)
+//!   cacheTtlMs: 30000       # how long fetched labels are reused
+//!   lookupTimeoutMs: 1000   # per lookup, capped at requestTimeoutMs / 2
+//!   onError: defaults       # API unreachable: defaults | deny
 //! exemptions:
 //!   usernames: [system:serviceaccount:kube-system:replicaset-controller]
 //!   namespaces: [kube-system]
@@ -32,6 +40,17 @@
 //!
 //! With no file at all the server behaves like a cluster whose default is
 //! enforce `baseline:latest` and warn `restricted:latest` in every namespace.
+//!
+//! With a `kubernetes` section, the PSA labels of a request's namespace are
+//! read with `GET /api/v1/namespaces/NAME` (RBAC: `get` on `namespaces`) and
+//! cached for `cacheTtlMs`. When a lookup fails (API unreachable, timeout,
+//! forbidden, not found) the last labels fetched for that namespace are used
+//! if there are any; otherwise `onError: defaults` (the default) decides with
+//! the static `namespaces` entry for that namespace, if any, else the
+//! `defaults`, adds a warning and an audit annotation, and counts the failure
+//! in `seawall_admission_namespace_lookups_total{result="failed"}`;
+//! `onError: deny` denies the request instead, as kube-apiserver's built-in
+//! PSA does. A failed lookup is retried after at most 5 s.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,6 +66,8 @@ use crate::Error;
 pub struct Config {
     pub defaults: Defaults,
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// Namespace labels through the Kubernetes API (static map otherwise).
+    pub kubernetes: Option<KubernetesApi>,
     pub exemptions: Exemptions,
     pub checks: Action,
     pub policies: Vec<PolicyDir>,
@@ -60,6 +81,7 @@ impl Default for Config {
         Config {
             defaults: Defaults::default(),
             namespaces: BTreeMap::new(),
+            kubernetes: None,
             exemptions: Exemptions::default(),
             checks: Action::Off,
             policies: Vec::new(),
@@ -86,6 +108,50 @@ impl Default for Defaults {
             warn: "restricted:latest".into(),
         }
     }
+}
+
+/// Where and how to read namespace labels from the Kubernetes API.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubernetesApi {
+    /// A kubeconfig file (relative paths are relative to the config file).
+    pub kubeconfig: Option<PathBuf>,
+    /// Use the pod's service account (`KUBERNETES_SERVICE_HOST` and
+    /// `/var/run/secrets/kubernetes.io/serviceaccount`).
+    pub in_cluster: bool,
+    /// Kubeconfig context; the file's current-context by default.
+    pub context: Option<String>,
+    /// How long labels fetched from the API are reused.
+    pub cache_ttl_ms: u64,
+    /// Time allowed for one lookup; capped at half of
+    /// `limits.requestTimeoutMs` so the request still gets its answer.
+    pub lookup_timeout_ms: u64,
+    /// What to do when the labels cannot be read and none were read before.
+    pub on_error: LookupFailure,
+}
+
+impl Default for KubernetesApi {
+    fn default() -> Self {
+        KubernetesApi {
+            kubeconfig: None,
+            in_cluster: false,
+            context: None,
+            cache_ttl_ms: 30_000,
+            lookup_timeout_ms: 1000,
+            on_error: LookupFailure::Defaults,
+        }
+    }
+}
+
+/// Decision when a namespace's labels cannot be read.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LookupFailure {
+    /// Decide with the static `namespaces` entry, else the `defaults`, and
+    /// say so in a warning and an audit annotation.
+    Defaults,
+    /// Deny the request (what kube-apiserver's built-in PSA does).
+    Deny,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -177,10 +243,17 @@ impl Config {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        let cfg: Config = serde_yaml_ng::from_str(&text).map_err(|e| Error::Config {
+        let mut cfg: Config = serde_yaml_ng::from_str(&text).map_err(|e| Error::Config {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
+        if let Some(kc) = cfg.kubernetes.as_mut().and_then(|k| k.kubeconfig.as_mut()) {
+            if kc.is_relative() {
+                if let Some(dir) = path.parent() {
+                    *kc = dir.join(&*kc);
+                }
+            }
+        }
         cfg.validate().map_err(|message| Error::Config {
             path: path.display().to_string(),
             message,
@@ -196,6 +269,17 @@ impl Config {
             ("warn", &self.defaults.warn),
         ] {
             crate::decide::parse_level(s).map_err(|e| format!("defaults.{mode}: {e}"))?;
+        }
+        if let Some(k) = &self.kubernetes {
+            if k.in_cluster && k.kubeconfig.is_some() {
+                return Err("kubernetes: give either kubeconfig or inCluster, not both".into());
+            }
+            if k.in_cluster && k.context.is_some() {
+                return Err("kubernetes: context needs a kubeconfig, not inCluster".into());
+            }
+            if k.lookup_timeout_ms == 0 {
+                return Err("kubernetes.lookupTimeoutMs must be at least 1".into());
+            }
         }
         Ok(())
     }
@@ -223,6 +307,38 @@ limits: {maxBodyBytes: 1000}
         assert_eq!(cfg.image_gate.unknown_image, UnknownImage::Deny);
         assert!(cfg.mutation.read_only_root_filesystem);
         assert_eq!(cfg.limits.request_timeout_ms, 8000);
+    }
+
+    #[test]
+    fn kubernetes_section() {
+        let cfg: Config = serde_yaml_ng::from_str("kubernetes: {}").unwrap();
+        let k = cfg.kubernetes.as_ref().unwrap();
+        assert_eq!(k, &KubernetesApi::default());
+        assert_eq!(k.on_error, LookupFailure::Defaults);
+        cfg.validate().unwrap();
+        let cfg: Config =
+            serde_yaml_ng::from_str("kubernetes: {kubeconfig: kc.yaml, inCluster: true}").unwrap();
+        assert!(cfg.validate().is_err());
+        let cfg: Config = serde_yaml_ng::from_str(
+            "kubernetes: {inCluster: true, cacheTtlMs: 5, lookupTimeoutMs: 7, onError: deny}",
+        )
+        .unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.kubernetes.unwrap().on_error, LookupFailure::Deny);
+        assert!(serde_yaml_ng::from_str::<Config>("kubernetes: {onError: maybe}").is_err());
+        assert!(Config::default().kubernetes.is_none());
+
+        // A relative kubeconfig is found beside the config file.
+        let dir = std::env::temp_dir().join(format!("seawall-cfg-kc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("config.yaml");
+        std::fs::write(&p, "kubernetes: {kubeconfig: kc.yaml}").unwrap();
+        let cfg = Config::load(&p).unwrap();
+        assert_eq!(
+            cfg.kubernetes.unwrap().kubeconfig,
+            Some(dir.join("kc.yaml"))
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! * [`server`]: HTTPS (rustls, HTTP/1.1 and h2), hot reload, metrics,
 //!   graceful shutdown.
 //! * [`certs`]: CA and serving certificate generation.
+//! * [`namespaces`]: namespace labels through the Kubernetes API, cached.
 //!
 //! The policy logic lives in `seawall-k8s`; this crate adds the HTTP side.
 
@@ -19,6 +20,7 @@ pub mod decide;
 pub mod gate;
 pub mod metrics;
 pub mod mutate;
+pub mod namespaces;
 pub mod podspec;
 pub mod review;
 pub mod server;
@@ -42,4 +44,6 @@ pub enum Error {
     Config { path: String, message: String },
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("kubernetes api: {0}")]
+    Kube(String),
 }

@@ -23,6 +23,7 @@ struct Inner {
     decisions: BTreeMap<(String, &'static str), u64>,
     latency: BTreeMap<String, Histogram>,
     reloads: BTreeMap<(&'static str, &'static str), u64>,
+    lookups: BTreeMap<&'static str, u64>,
 }
 
 /// Thread-safe metrics registry.
@@ -60,6 +61,12 @@ impl Metrics {
         *m.reloads
             .entry((what, if ok { "success" } else { "failure" }))
             .or_default() += 1;
+    }
+
+    /// One namespace label lookup: `cached`, `fetched`, `stale` or `failed`.
+    pub fn namespace_lookup(&self, result: &'static str) {
+        let Ok(mut m) = self.inner.lock() else { return };
+        *m.lookups.entry(result).or_default() += 1;
     }
 
     /// Prometheus text exposition format.
@@ -112,6 +119,16 @@ impl Metrics {
                 out,
                 "seawall_admission_reloads_total{{what=\"{what}\",result=\"{r}\"}} {n}"
             );
+        }
+        if !m.lookups.is_empty() {
+            out.push_str("# HELP seawall_admission_namespace_lookups_total Namespace label lookups through the Kubernetes API by result.\n");
+            out.push_str("# TYPE seawall_admission_namespace_lookups_total counter\n");
+            for (r, n) in &m.lookups {
+                let _ = writeln!(
+                    out,
+                    "seawall_admission_namespace_lookups_total{{result=\"{r}\"}} {n}"
+                );
+            }
         }
         out
     }

@@ -170,7 +170,11 @@ pub fn response_json(review: &ReviewIn, decision: &Decision) -> Value {
                 "metadata": {},
                 "status": "Failure",
                 "message": decision.message,
-                "reason": if decision.code == 403 { "Forbidden" } else { "BadRequest" },
+                "reason": match decision.code {
+                    403 => "Forbidden",
+                    500 => "InternalError",
+                    _ => "BadRequest",
+                },
                 "code": decision.code,
             }),
         );

@@ -8,6 +8,11 @@
 //! gets an HTTP error status, which kube-apiserver treats according to the
 //! webhook's `failurePolicy` (`deploy/` uses `Fail` for `/validate`, i.e.
 //! fail closed, and `Ignore` for `/mutate`, i.e. fail open).
+//!
+//! Namespace labels come from the Kubernetes API when the config has a
+//! `kubernetes` section ([`crate::namespaces`]), from its static
+//! `namespaces` map otherwise; see [`crate::config`] for what happens when
+//! the API cannot be reached.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -27,11 +32,12 @@ use rustls::sign::CertifiedKey;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, KubernetesApi, LookupFailure};
 use crate::decide::{self, DecideInput};
 use crate::gate::{Gate, ImageScanner};
 use crate::metrics::Metrics;
 use crate::mutate::secure_defaults_patch;
+use crate::namespaces::{NamespaceLookup, Outcome};
 use crate::podspec::{pod_spec_pointer, PodSpecRef};
 use crate::review::{parse_review, response_json, Decision};
 use crate::Error;
@@ -67,6 +73,8 @@ struct State {
     config: ArcSwap<Config>,
     gate: ArcSwap<Option<Gate>>,
     scanner: Option<Arc<dyn ImageScanner>>,
+    /// Namespace label lookups, when the config has a `kubernetes` section.
+    namespaces: ArcSwap<Option<Arc<NamespaceLookup>>>,
     metrics: Metrics,
 }
 
@@ -165,6 +173,31 @@ fn make_gate(cfg: &Config, scanner: &Option<Arc<dyn ImageScanner>>) -> Option<Ga
     }
 }
 
+/// The lookup for `cfg`'s `kubernetes` section: the current one when its
+/// settings did not change, a new client otherwise.
+async fn make_lookup(
+    cfg: &Config,
+    config_path: Option<&Path>,
+    current: Option<&Arc<NamespaceLookup>>,
+) -> Result<Option<Arc<NamespaceLookup>>, Error> {
+    let Some(settings) = &cfg.kubernetes else {
+        return Ok(None);
+    };
+    if let Some(c) = current.filter(|c| c.settings() == settings) {
+        return Ok(Some(c.clone()));
+    }
+    let path = config_path
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    NamespaceLookup::connect(settings)
+        .await
+        .map(|l| Some(Arc::new(l)))
+        .map_err(|e| Error::Config {
+            path,
+            message: e.to_string(),
+        })
+}
+
 fn mtime(p: &Path) -> Option<SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
@@ -174,6 +207,7 @@ fn mtime(p: &Path) -> Option<SystemTime> {
 /// returned before anything is served.
 pub async fn start(opts: ServerOptions) -> Result<RunningServer, Error> {
     let cfg = load_config(opts.config.as_deref())?;
+    let lookup = make_lookup(&cfg, opts.config.as_deref(), None).await?;
     let key = load_certified_key(&opts.tls_cert, &opts.tls_key)?;
     let resolver = Arc::new(ReloadingCert(ArcSwap::from_pointee(key)));
 
@@ -201,6 +235,7 @@ pub async fn start(opts: ServerOptions) -> Result<RunningServer, Error> {
         gate: ArcSwap::from_pointee(make_gate(&cfg, &opts.scanner)),
         config: ArcSwap::from_pointee(cfg),
         scanner: opts.scanner.clone(),
+        namespaces: ArcSwap::from_pointee(lookup),
         metrics: Metrics::default(),
     });
     let (tx, rx) = watch::channel(false);
@@ -240,8 +275,18 @@ pub async fn start(opts: ServerOptions) -> Result<RunningServer, Error> {
                     }
                 }
                 if now.2 != seen.2 {
-                    match load_config(opts.config.as_deref()) {
+                    let loaded = match load_config(opts.config.as_deref()) {
                         Ok(c) => {
+                            let current = state.namespaces.load_full();
+                            make_lookup(&c, opts.config.as_deref(), current.as_ref().as_ref())
+                                .await
+                                .map(|l| (c, l))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    match loaded {
+                        Ok((c, lookup)) => {
+                            state.namespaces.store(Arc::new(lookup));
                             state.gate.store(Arc::new(make_gate(&c, &state.scanner)));
                             state.config.store(Arc::new(c));
                             state.metrics.reload("config", true);
@@ -430,8 +475,11 @@ async fn review(state: &Arc<State>, req: Request<Incoming>, mutating: bool) -> R
         Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
     let endpoint = if mutating { "/mutate" } else { "/validate" };
-    let decided =
-        tokio::time::timeout(deadline, decide_review(state, &cfg, &review_in, mutating)).await;
+    let decided = tokio::time::timeout(
+        deadline,
+        decide_review(state, &cfg, &review_in, mutating, deadline),
+    )
+    .await;
     let decision = match decided {
         Ok(d) => d,
         // Answer within the webhook timeout rather than let the API server
@@ -451,15 +499,103 @@ async fn review(state: &Arc<State>, req: Request<Incoming>, mutating: bool) -> R
     r
 }
 
+/// Whether the validating decision for `req` depends on its namespace's
+/// labels (so that other requests never wait for the API server).
+fn needs_namespace_labels(cfg: &Config, req: &crate::review::AdmissionRequest) -> bool {
+    !req.namespace.is_empty()
+        && (req.operation == "CREATE" || req.operation == "UPDATE")
+        && (req.sub_resource.is_empty() || req.sub_resource == "ephemeralcontainers")
+        && pod_spec_pointer(&req.kind.kind).is_some()
+        && !cfg.exemptions.namespaces.contains(&req.namespace)
+        && !cfg.exemptions.usernames.contains(&req.user_info.username)
+}
+
+/// A namespace's labels from the API (when configured) or the static map.
+/// `Err` is the denial when the lookup failed and `onError` is `deny`.
+async fn namespace_labels(
+    state: &Arc<State>,
+    cfg: &Config,
+    settings: &KubernetesApi,
+    namespace: &str,
+    deadline: Duration,
+    notes: &mut Vec<Note>,
+) -> Result<Arc<BTreeMap<String, String>>, Decision> {
+    let lookup = state.namespaces.load_full();
+    let Some(lookup) = lookup.as_ref() else {
+        // The config names an API but the client is not built yet (cannot
+        // happen after start); use the static map.
+        return Ok(Arc::new(
+            cfg.namespaces.get(namespace).cloned().unwrap_or_default(),
+        ));
+    };
+    let budget = Duration::from_millis(settings.lookup_timeout_ms.max(1)).min(deadline / 2);
+    let found = lookup.labels(namespace, budget).await;
+    state.metrics.namespace_lookup(found.outcome.metric());
+    match found.outcome {
+        Outcome::Cached | Outcome::Fetched => Ok(found.labels),
+        Outcome::Stale(err) => {
+            notes.push(Note::Audit(
+                "namespace-lookup-error".into(),
+                format!("{err}; using the labels read before"),
+            ));
+            Ok(found.labels)
+        }
+        Outcome::Failed(err) => {
+            eprintln!("seawall admission: namespace labels unavailable: {err}");
+            if settings.on_error == LookupFailure::Deny {
+                let mut d = Decision::deny(format!(
+                    "seawall admission: cannot read the labels of namespace {namespace:?}: {err}"
+                ));
+                d.code = 500;
+                return Err(d);
+            }
+            let (source, labels) = match cfg.namespaces.get(namespace) {
+                Some(l) => ("the static namespaces entry", l.clone()),
+                None => ("the defaults", BTreeMap::new()),
+            };
+            notes.push(Note::Audit(
+                "namespace-lookup-error".into(),
+                format!("{err}; decided with {source}"),
+            ));
+            notes.push(Note::Warning(format!(
+                "seawall: labels of namespace {namespace:?} unavailable, decided with {source}"
+            )));
+            Ok(Arc::new(labels))
+        }
+    }
+}
+
+/// Something to add to the decision once it is made.
+enum Note {
+    Warning(String),
+    Audit(String, String),
+}
+
 async fn decide_review(
     state: &Arc<State>,
     cfg: &Config,
     review: &crate::review::ReviewIn,
     mutating: bool,
+    deadline: Duration,
 ) -> Decision {
     let req = &review.request;
-    let empty = BTreeMap::new();
-    let labels = cfg.namespaces.get(&req.namespace).unwrap_or(&empty);
+    let mut notes = Vec::new();
+    let labels = match &cfg.kubernetes {
+        Some(settings) if !mutating && needs_namespace_labels(cfg, req) => {
+            match namespace_labels(state, cfg, settings, &req.namespace, deadline, &mut notes).await
+            {
+                Ok(l) => l,
+                Err(denied) => return denied,
+            }
+        }
+        Some(_) => Arc::new(BTreeMap::new()),
+        None => Arc::new(
+            cfg.namespaces
+                .get(&req.namespace)
+                .cloned()
+                .unwrap_or_default(),
+        ),
+    };
     if mutating {
         // Mutation never denies. Pods are mutated on CREATE only (their
         // security context is immutable afterwards); workload templates on
@@ -482,7 +618,7 @@ async fn decide_review(
     }
     let input = DecideInput {
         config: cfg,
-        namespace_labels: labels,
+        namespace_labels: &labels,
     };
     let mut d = decide::validate(&input, req);
     let gate = state.gate.load_full();
@@ -496,6 +632,14 @@ async fn decide_review(
                 let images = PodSpecRef(spec).images();
                 gate.apply(&images, kind == "Pod", &mut d).await;
             }
+        }
+    }
+    for note in notes {
+        match note {
+            // Warnings are not added to a denied request (as PSA).
+            Note::Warning(w) if d.allowed => d.warnings.push(w),
+            Note::Warning(_) => {}
+            Note::Audit(k, v) => d.audit_annotations.push((k, v)),
         }
     }
     d
