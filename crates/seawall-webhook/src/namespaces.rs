@@ -178,6 +178,9 @@ impl NamespaceLookup {
                 }
             }
             Err(err) => {
+                // Logged once per attempt (at most one per namespace every
+                // RETRY_AFTER_ERROR), not once per request.
+                eprintln!("seawall admission: namespace labels unavailable: {err}");
                 slot.failure = Some((err.clone(), Instant::now()));
                 failed(&slot, err)
             }

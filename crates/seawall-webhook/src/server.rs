@@ -541,7 +541,6 @@ async fn namespace_labels(
             Ok(found.labels)
         }
         Outcome::Failed(err) => {
-            eprintln!("seawall admission: namespace labels unavailable: {err}");
             if settings.on_error == LookupFailure::Deny {
                 let mut d = Decision::deny(format!(
                     "seawall admission: cannot read the labels of namespace {namespace:?}: {err}"
