@@ -119,6 +119,16 @@ impl Sensor {
                     std::io::Error::from_raw_os_error(-rc).to_string(),
                 ));
             }
+            // The kernel side wakes the reader only once enough is queued
+            // (sensor.bpf.c, SW_WAKE_BYTES): drain whatever is there.
+            if rc == 0 {
+                let rc = self.rb.consume_raw();
+                if rc < 0 && rc != -libc::EINTR {
+                    return Err(Error::Poll(
+                        std::io::Error::from_raw_os_error(-rc).to_string(),
+                    ));
+                }
+            }
         }
         let mut n = 0;
         loop {

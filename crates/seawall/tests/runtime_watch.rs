@@ -121,6 +121,10 @@ podman import --change 'CMD ["/bin/sh"]' {dir}/root.tar {IMAGE}
 /// A running `seawall runtime watch`.
 struct Watch {
     child: Child,
+    /// The wrapper's stdin: when it closes (the watch is dropped, or this
+    /// test process ends, even without running destructors, as the shared
+    /// sensors in statics do) the wrapper stops the sensor.
+    stdin: Option<std::process::ChildStdin>,
     alerts: PathBuf,
     metrics: String,
 }
@@ -131,7 +135,13 @@ impl Watch {
         let alerts = dir.join("alerts.jsonl");
         let port = free_port();
         let metrics = format!("127.0.0.1:{port}");
-        let mut cmd = Command::new(seawall());
+        // sh runs the sensor in the background and stops it (SIGTERM, then
+        // waits) when its stdin, a pipe from this process, reaches EOF: a
+        // sensor must never outlive the tests and load the machine.
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("\"$0\" \"$@\" & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid")
+            .arg(seawall());
         cmd.args(["runtime", "watch", "--json", "--metrics", &metrics]);
         cmd.arg("--output")
             .arg(format!("file:{}", alerts.display()));
@@ -139,8 +149,11 @@ impl Watch {
             cmd.arg("--rules").arg(r);
         }
         cmd.args(extra);
-        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn seawall runtime watch");
+        let stdin = child.stdin.take();
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -159,12 +172,14 @@ impl Watch {
         match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(Ok(())) => {}
             other => {
-                let _ = child.kill();
+                drop(stdin);
+                let _ = child.wait();
                 panic!("the sensor did not start: {other:?}");
             }
         }
         Watch {
             child,
+            stdin,
             alerts,
             metrics,
         }
@@ -212,7 +227,7 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        drop(self.stdin.take());
         let _ = self.child.wait();
     }
 }

@@ -112,6 +112,20 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
 }
 
+/*
+ * Waking the reader for every record costs an interrupt and a context
+ * switch per syscall. Records are written without a wakeup until this much
+ * is waiting; the reader also drains the ring on its poll timeout, so a
+ * quiet stream is delivered within that timeout (100 ms in `runtime watch`).
+ */
+#define SW_WAKE_BYTES (256 * 1024)
+
+static __always_inline __u64 wake_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_WAKE_BYTES ? BPF_RB_FORCE_WAKEUP
+										: BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline struct kernfs_node *task_cgroup_kn(struct task_struct *t)
 {
 	struct cgroup *cg = 0;
@@ -202,7 +216,7 @@ static __always_inline void announce_cgroup(struct task_struct *t, __u64 cgid)
 		}
 		kn = kn_parent(kn);
 	}
-	if (bpf_ringbuf_output(&events, b, (sizeof(struct sw_hdr) + (off & 0x3fff)), 0))
+	if (bpf_ringbuf_output(&events, b, (sizeof(struct sw_hdr) + (off & 0x3fff)), wake_flags()))
 		count(1);
 	else
 		count(0);
@@ -349,7 +363,7 @@ static __always_inline __u64 arg_at(struct sw_hdr *h, __u8 i)
 
 static __always_inline void submit(struct event_buf *b, __u32 off)
 {
-	if (bpf_ringbuf_output(&events, b, (sizeof(struct sw_hdr) + (off & 0x3fff)), 0))
+	if (bpf_ringbuf_output(&events, b, (sizeof(struct sw_hdr) + (off & 0x3fff)), wake_flags()))
 		count(1);
 	else
 		count(0);
