@@ -215,6 +215,7 @@ async fn webhook(dir: &Path, config: &str) -> Webhook {
         files.key.clone(),
     );
     opts.config = Some(cfg_path);
+    opts.reload_interval = Duration::from_millis(100);
     let server = start(opts).await.unwrap();
     let mut roots = rustls::RootCertStore::empty();
     let pem = std::fs::read(&files.ca_cert).unwrap();
@@ -589,5 +590,41 @@ async fn a_bad_kubeconfig_stops_the_start_with_its_name() {
     let e = e.to_string();
     assert!(e.contains("config.yaml"), "{e}");
     assert!(e.contains(&kc.display().to_string()), "{e}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_config_switches_from_the_static_map_to_the_api() {
+    let dir = tmpdir("reload");
+    let api = FakeApi::start(&dir).await;
+    api.set("team", psa(&[("enforce", "privileged")]));
+    let hook = webhook(
+        &dir,
+        "namespaces: {team: {pod-security.kubernetes.io/enforce: restricted}}\n",
+    )
+    .await;
+    assert!(!allowed(&hook.validate("team", &root_pod()).await));
+    assert_eq!(api.gets("team"), 0);
+    let kc = kubeconfig(&dir, &format!("https://{}", api.addr), &api.ca);
+    // Written through a rename so the reloader never sees half a file; the
+    // sleep makes the modification time differ on coarse-grained clocks.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let tmp = dir.join("config.yaml.tmp");
+    std::fs::write(
+        &tmp,
+        format!("kubernetes: {{kubeconfig: {}}}\n", kc.display()),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, dir.join("config.yaml")).unwrap();
+    let mut switched = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if allowed(&hook.validate("team", &root_pod()).await) {
+            switched = true;
+            break;
+        }
+    }
+    assert!(switched, "the reloaded config never used the API's labels");
+    assert_eq!(api.gets("team"), 1);
     let _ = std::fs::remove_dir_all(dir);
 }
