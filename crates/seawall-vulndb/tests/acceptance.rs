@@ -706,6 +706,47 @@ fn debian_bookworm_cves_reported_through_source_packages() {
             .collect::<Vec<_>>()
     );
 
+    // The same through a real root file system: a dpkg status database and
+    // os-release, cataloged the way `seawall image dir:ROOT` and image
+    // layers are (binary packages with their Source: fields).
+    let root_scan = |name: &str, pkgs: &[Package]| -> Vec<seawall_vulndb::Finding> {
+        let root = tmpdir(name);
+        std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::write(
+            root.join("etc/os-release"),
+            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+        )
+        .unwrap();
+        let mut status = String::new();
+        for p in pkgs {
+            let src = p.source_name.clone().unwrap_or_default();
+            status.push_str(&format!(
+                "Package: {}\nStatus: install ok installed\nArchitecture: amd64\nSource: {src}\nVersion: {}\nDescription: test\n\n",
+                p.name, p.version
+            ));
+        }
+        std::fs::write(root.join("var/lib/dpkg/status"), status).unwrap();
+        let r = seawall_catalog::scan_dir_report(&root).unwrap();
+        assert_eq!(r.packages.len(), pkgs.len(), "{name}: cataloged packages");
+        let os = r.os.clone().expect("os-release detected");
+        assert_eq!((os.family.as_str(), os.version.as_str()), ("debian", "12"));
+        let found = match_packages(&db, Some(&os), &r.packages);
+        let _ = std::fs::remove_dir_all(&root);
+        found
+    };
+    let from_root: BTreeSet<(String, String)> = root_scan("root-release", &at_release)
+        .iter()
+        .map(|f| {
+            (
+                f.package.clone(),
+                f.aliases.first().cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(from_root, want, "root with the release versions");
+    assert!(root_scan("root-fixed", &at_installed).is_empty());
+
     // the same packages on another release stream match nothing
     let os11 = OsInfo {
         version: "11".into(),
