@@ -25,6 +25,8 @@ const SMALL_FILE: u64 = 256 << 10;
 const SMALL_BUDGET: u64 = 32 << 20;
 /// Most entries kept per kind (bounds the cached analysis).
 const MAX_RECORDS: usize = 2_000_000;
+/// Most entries in one layer (each costs 8 bytes in the path set).
+const MAX_ENTRIES: usize = 20_000_000;
 
 /// Packages found in one file of a layer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -363,6 +365,12 @@ pub(crate) fn analyze<'a>(
                     parser.out.whiteouts.push(join(dir, w));
                 }
                 continue;
+            }
+            if hashes.len() >= MAX_ENTRIES {
+                return Err(ImageError::invalid(
+                    what,
+                    format!("more than {MAX_ENTRIES} entries in one layer"),
+                ));
             }
             hashes.push(path_hash(&path));
             let out = &parser.out;
