@@ -480,12 +480,12 @@ fn short_layer(d: &str) -> String {
 
 fn to_table(r: &ImageReport) -> String {
     let mut s = String::new();
-    if let Some(img) = &r.image {
-        s.push_str(&format!("{} ({})\n", img.name, img.kind));
-    }
     if r.scanners.vuln || r.image.is_none() {
         s.push_str(&r.vuln.to_table());
     } else {
+        if let Some(img) = &r.image {
+            s.push_str(&format!("{} ({})\n", img.name, img.kind));
+        }
         let os = r
             .vuln
             .os
@@ -549,7 +549,7 @@ fn to_table(r: &ImageReport) -> String {
         s.push_str("\nLayers:\n");
         for l in &a.layers {
             s.push_str(&format!(
-                "  {:>2} {} {:>10} bytes {:>5} packages {:>5} vulnerabilities  {}\n",
+                "  {:>2} {} {:>10} bytes {:>5} packages {:>5} known vulnerabilities  {}\n",
                 l.index + 1,
                 short_layer(&l.digest),
                 l.size,
