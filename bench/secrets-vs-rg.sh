@@ -6,7 +6,7 @@
 #   seawall-secrets tests build (/var/cache/seawall-test-roots/...), the same
 #   file tree an extracted bookworm image layer holds.
 #
-# seawall: the scan_dir example (release build): walk, size cap, binary
+# seawall: the scan_secrets example (release build): walk, size cap, binary
 #   sniff, aho-corasick keyword prefilter, then only the woken rules' regexes,
 #   plus validation and redaction.
 # ripgrep: the same 72 regexes (named groups made plain), -uu -U (key blocks
@@ -32,8 +32,8 @@ for d in "${DIRS[@]}"; do
 done
 command -v rg >/dev/null || { echo "ripgrep (rg) not installed" >&2; exit 2; }
 
-cargo build --quiet --release -p seawall-secrets --example scan_dir
-BIN="$CARGO_TARGET_DIR/release/examples/scan_dir"
+cargo build --quiet --release -p seawall-secrets --example scan_secrets
+BIN="$CARGO_TARGET_DIR/release/examples/scan_secrets"
 PATTERNS=$(mktemp)
 trap 'rm -f "$PATTERNS"' EXIT
 "$BIN" --print-patterns > "$PATTERNS"

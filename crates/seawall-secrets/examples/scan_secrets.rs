@@ -2,8 +2,8 @@
 //! file the scanner wants, read whole, scanned. Prints findings (redacted)
 //! and a throughput summary on stderr. Used by bench/secrets-vs-rg.sh.
 //!
-//! Usage: scan_dir [--rules FILE] [--quiet] DIR
-//!        scan_dir --print-patterns      (the builtin regexes, one a line)
+//! Usage: scan_secrets [--rules FILE] [--quiet] DIR
+//!        scan_secrets --print-patterns      (the builtin regexes, one a line)
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -31,7 +31,7 @@ fn main() {
         }
     }
     let Some(dir) = dir else {
-        eprintln!("usage: scan_dir [--rules FILE] [--quiet] DIR");
+        eprintln!("usage: scan_secrets [--rules FILE] [--quiet] DIR");
         std::process::exit(2);
     };
     let scanner = match rules {
