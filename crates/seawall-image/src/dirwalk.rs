@@ -136,30 +136,9 @@ pub(crate) fn inspect_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io;
     use std::os::unix::fs::PermissionsExt;
 
-    struct Grep;
-    impl Inspector for Grep {
-        fn id(&self) -> String {
-            "grep@1".into()
-        }
-        fn keep(&self, e: &EntryMeta) -> bool {
-            e.mode & 0o4000 != 0 || e.kind == EntryKind::Symlink
-        }
-        fn wants(&self, _path: &str, size: u64) -> bool {
-            size > 0
-        }
-        fn inspect(&self, path: &str, r: &mut dyn Read) -> io::Result<Vec<serde_json::Value>> {
-            let mut s = String::new();
-            r.read_to_string(&mut s)?;
-            Ok(if s.contains("SECRET") {
-                vec![serde_json::json!({ "file": path })]
-            } else {
-                vec![]
-            })
-        }
-    }
+    use crate::inspect::Grep;
 
     #[test]
     fn walks_without_following_symlinks() {

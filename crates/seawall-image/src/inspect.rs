@@ -139,6 +139,33 @@ impl<'de> Deserialize<'de> for PathSet {
     }
 }
 
+/// A test inspector: reports files containing "SECRET", keeps setuid
+/// entries and symlinks.
+#[cfg(test)]
+pub(crate) struct Grep;
+
+#[cfg(test)]
+impl Inspector for Grep {
+    fn id(&self) -> String {
+        "grep@1".into()
+    }
+    fn keep(&self, e: &EntryMeta) -> bool {
+        e.mode & 0o4000 != 0 || e.kind == EntryKind::Symlink
+    }
+    fn wants(&self, _path: &str, size: u64) -> bool {
+        size > 0
+    }
+    fn inspect(&self, path: &str, r: &mut dyn Read) -> io::Result<Vec<serde_json::Value>> {
+        let mut s = String::new();
+        r.read_to_string(&mut s)?;
+        Ok(if s.contains("SECRET") {
+            vec![serde_json::json!({ "file": path })]
+        } else {
+            vec![]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -449,32 +449,7 @@ mod tests {
         }
     }
 
-    /// Reports files containing "SECRET" and keeps setuid entries.
-    struct Grep;
-    impl Inspector for Grep {
-        fn id(&self) -> String {
-            "grep@1".into()
-        }
-        fn keep(&self, e: &EntryMeta) -> bool {
-            e.mode & 0o4000 != 0
-        }
-        fn wants(&self, _path: &str, size: u64) -> bool {
-            size > 0
-        }
-        fn inspect(
-            &self,
-            path: &str,
-            r: &mut dyn std::io::Read,
-        ) -> std::io::Result<Vec<serde_json::Value>> {
-            let mut s = String::new();
-            r.read_to_string(&mut s)?;
-            Ok(if s.contains("SECRET") {
-                vec![serde_json::json!({ "file": path })]
-            } else {
-                vec![]
-            })
-        }
-    }
+    use crate::inspect::Grep;
 
     const META: &[u8] = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n";
 

@@ -87,3 +87,37 @@ pub fn is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// Runs `c` and returns its output; panics naming the command, its status,
+/// stdout and stderr when it fails.
+pub fn run_ok(mut c: std::process::Command) -> std::process::Output {
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("{c:?}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{c:?} failed: {}\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `podman --runtime runc build` of `ctx` as `reference`, with the flags
+/// this kernel needs (runc, host network, ulimits) and `extra` arguments
+/// before the context.
+pub fn podman_build(reference: &str, ctx: &Path, extra: &[&str]) {
+    let mut c = std::process::Command::new("podman");
+    c.args(["--runtime", "runc", "build", "--network", "host"])
+        .args([
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=1024:1024",
+        ])
+        .args(extra)
+        .args(["-t", reference])
+        .arg(ctx);
+    run_ok(c);
+}

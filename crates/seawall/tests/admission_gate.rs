@@ -9,24 +9,14 @@
 //! message elsewhere, a failure under CI=true.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
+
+use seawall_testutil::run_ok as ok;
 
 use serde_json::{json, Value};
 
 fn seawall() -> Command {
     Command::new(env!("CARGO_BIN_EXE_seawall"))
-}
-
-fn ok(mut c: Command) -> Output {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{c:?} failed: {}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 struct Server(Child);
@@ -53,19 +43,7 @@ fn push_image(dir: &Path, port: u16, tag: &str, version: &str) -> String {
     .unwrap();
     std::fs::write(ctx.join("Containerfile"), "FROM scratch\nCOPY src/ /src/\n").unwrap();
     let local = format!("localhost/seawall-gate-{}/app:{tag}", std::process::id());
-    ok({
-        let mut c = Command::new("podman");
-        c.args(["--runtime", "runc", "build", "--network", "host"])
-            .args([
-                "--ulimit",
-                "nofile=1024:1024",
-                "--ulimit",
-                "nproc=1024:1024",
-            ])
-            .args(["-t", &local])
-            .arg(&ctx);
-        c
-    });
+    seawall_testutil::podman_build(&local, &ctx, &[]);
     let remote = format!("127.0.0.1:{port}/seawall/gate:{tag}");
     ok({
         let mut c = Command::new("skopeo");

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use seawall_testutil::run_ok;
 use seawall_types::Ecosystem;
 
 const IMAGES: &[&str] = &["deb-layers", "apps", "distroless"];
@@ -64,17 +65,6 @@ fn images() -> &'static Path {
         );
         PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
     })
-}
-
-fn run_ok(mut c: Command) -> Output {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{c:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn sbom(target: &str, format: &str, extra: &[&str]) -> seawall_sbom::Sbom {
@@ -675,20 +665,8 @@ fn multi_arch_index_is_resolved_by_platform() {
         )
         .unwrap();
         let r = format!("{tag}/{arch}:v1");
-        run_ok({
-            let mut c = Command::new("podman");
-            c.args(["--runtime", "runc", "build", "--platform"])
-                .arg(format!("linux/{arch}"))
-                .args([
-                    "--ulimit",
-                    "nofile=1024:1024",
-                    "--ulimit",
-                    "nproc=1024:1024",
-                ])
-                .args(["-t", &r])
-                .arg(&ctx);
-            c
-        });
+        let platform = format!("linux/{arch}");
+        seawall_testutil::podman_build(&r, &ctx, &["--platform", &platform]);
         run_ok({
             let mut c = Command::new("podman");
             c.args(["manifest", "add", &list])

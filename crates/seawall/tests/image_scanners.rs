@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use seawall_testutil::run_ok as ok;
 use serde_json::Value;
 
 fn seawall() -> Command {
@@ -90,20 +91,13 @@ fn build(name: &str, tag: &str, ctx: &Path, args: &[(&str, &str)]) -> PathBuf {
         "localhost/seawall-scanners-{}/{name}:{tag}",
         std::process::id()
     );
-    let mut c = Command::new("podman");
-    c.args(["--runtime", "runc", "build", "--network", "host"])
-        .args([
-            "--ulimit",
-            "nofile=1024:1024",
-            "--ulimit",
-            "nproc=1024:1024",
-        ])
-        .args(["--format", "docker", "-t", &reference]);
+    let mut extra: Vec<String> = vec!["--format".into(), "docker".into()];
     for (k, v) in args {
-        c.arg("--build-arg").arg(format!("{k}={v}"));
+        extra.push("--build-arg".into());
+        extra.push(format!("{k}={v}"));
     }
-    c.arg(ctx);
-    ok(c);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    seawall_testutil::podman_build(&reference, ctx, &extra);
     let out = work_dir().join(format!("{name}.docker.tar"));
     let mut save = Command::new("podman");
     save.args(["save", "--format", "docker-archive", "-o"])
@@ -113,18 +107,6 @@ fn build(name: &str, tag: &str, ctx: &Path, args: &[(&str, &str)]) -> PathBuf {
     let _ = Command::new("podman")
         .args(["rmi", "-f", &reference])
         .output();
-    out
-}
-
-fn ok(mut c: Command) -> Output {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{c:?} failed: {}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
     out
 }
 
