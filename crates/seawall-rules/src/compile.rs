@@ -11,7 +11,7 @@ use crate::cond::{Expr, FieldRef, Op, Rhs, Transformer, Value};
 use crate::fields::{self, Ctx, FType, Fid, Field, FieldError, V};
 
 /// A compiled condition.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum CNode {
     And(Vec<CNode>),
     Or(Vec<CNode>),
@@ -32,7 +32,7 @@ pub enum CNode {
 }
 
 /// The grouped tests of [`CNode::StrAny`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct StrAny {
     pub field: Field,
     /// Values tested with `=` or `in`.
@@ -46,7 +46,7 @@ pub struct StrAny {
 /// Highest macro id the evaluator memoises.
 pub const MAX_MEMO: usize = 1 << 16;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FieldExpr {
     pub field: Field,
     pub tr: Vec<Transformer>,
@@ -108,7 +108,7 @@ fn apply_tr(tr: Transformer, v: V<'_>) -> V<'_> {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Operand {
     None,
     Str(String),
@@ -129,7 +129,7 @@ pub enum Operand {
     Field(Box<FieldExpr>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Check {
     pub lhs: FieldExpr,
     pub op: Op,

@@ -424,7 +424,7 @@ pub fn split_image(image: &str) -> (String, String) {
 pub type FdTable = HashMap<i64, FdInfo>;
 
 /// All state tables.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct State {
     pub threads: HashMap<i64, Thread>,
     /// Fd tables by pid, shared copy-on-write: a fork shares its parent's
