@@ -1,9 +1,10 @@
 //! seawall-sensor-bpf: the eBPF runtime sensor.
 //!
 //! A CO-RE C program (`src/bpf/sensor.bpf.c`, compiled by clang in
-//! `build.rs`) captures syscalls at `sys_exit` (raw tracepoint; `sys_enter`
-//! only stashes the register arguments of wanted syscalls) and the process
-//! lifecycle at `sched_process_{exec,fork,exit}` (BTF tracepoints). Every
+//! `build.rs`) captures syscalls at `sys_exit` only (BTF tracepoint; the
+//! arguments are read from the saved user registers, which x86-64 keeps
+//! intact until the return to user space) and the process lifecycle at
+//! `sched_process_{exec,fork,exit}` (BTF tracepoints). Every
 //! record carries all parameters plus the task's identity and cgroup id;
 //! paths of file descriptors, the executable and the working directory are
 //! resolved in the kernel relative to the task's root, and socket tuples are
@@ -69,8 +70,6 @@ pub struct Stats {
     pub kernel_records: u64,
     /// Records lost because the ring buffer was full.
     pub kernel_drops: u64,
-    /// Syscall entries that could not be stashed (table full).
-    pub stash_overflows: u64,
     /// Signals sent by the kill response.
     pub signals_sent: u64,
     /// Records decoded in user space.
@@ -196,7 +195,7 @@ impl Sensor {
     pub fn set_wanted(&mut self, _wanted: &[EventType]) -> Result<Vec<String>, Error> {
         match self._never {}
     }
-    pub fn kill_on_next_syscall(&self, _pid: u32, _signal: i32) -> Result<(), Error> {
+    pub fn kill_on_next_syscall(&mut self, _pid: u32, _signal: i32) -> Result<(), Error> {
         match self._never {}
     }
     pub fn stats(&self) -> Stats {

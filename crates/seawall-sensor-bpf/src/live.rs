@@ -32,8 +32,8 @@ fn bpf_err(what: &str, e: libbpf_rs::Error) -> Error {
         " (needs root: CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN; kernel lockdown or a seccomp \
          profile can also forbid BPF)"
     } else if raw.contains("No such file") || raw.contains("ENOENT") {
-        " (the kernel lacks a needed tracepoint or BTF type: raw_tracepoint sys_enter/sys_exit \
-         and tp_btf sched_process_{exec,fork,exit} are required)"
+        " (the kernel lacks a needed tracepoint or BTF type: BTF tracepoints sys_exit and \
+         sched_process_{exec,fork,exit} are required)"
     } else if raw.contains("Invalid argument") || raw.contains("EINVAL") {
         " (the verifier or the kernel rejected the program; kernel 5.8+ with BTF is required)"
     } else {
@@ -65,7 +65,7 @@ impl Sensor {
             .map_err(|e| bpf_err("load the BPF programs into the kernel", e))?;
         skel.attach().map_err(|e| {
             bpf_err(
-                "attach the BPF programs to the syscall and sched tracepoints",
+                "attach the BPF programs to the sys_exit and sched tracepoints",
                 e,
             )
         })?;
@@ -173,7 +173,7 @@ impl Sensor {
 
     /// Response: deliver `signal` to process `pid` at its next syscall
     /// (`bpf_send_signal` from the process's own context).
-    pub fn kill_on_next_syscall(&self, pid: u32, signal: i32) -> Result<(), Error> {
+    pub fn kill_on_next_syscall(&mut self, pid: u32, signal: i32) -> Result<(), Error> {
         self.skel
             .maps
             .kill_targets
@@ -182,7 +182,19 @@ impl Sensor {
                 &(signal as u32).to_ne_bytes(),
                 MapFlags::ANY,
             )
-            .map_err(|e| bpf_err("queue a kill response", e))
+            .map_err(|e| bpf_err("queue a kill response", e))?;
+        // Until the first response the kernel skips the kill_targets lookup
+        // on every syscall.
+        match self.skel.maps.bss_data.as_deref_mut() {
+            Some(bss) => {
+                bss.response_armed = 1;
+                Ok(())
+            }
+            None => Err(Error::Bpf {
+                what: "queue a kill response".into(),
+                detail: "the BPF object has no writable .bss section".into(),
+            }),
+        }
     }
 
     /// Kernel and user-space counters.
@@ -205,7 +217,6 @@ impl Sensor {
         };
         s.kernel_records = sum(0);
         s.kernel_drops = sum(1);
-        s.stash_overflows = sum(2);
         s.signals_sent = sum(3);
         s
     }

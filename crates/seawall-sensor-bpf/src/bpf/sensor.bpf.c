@@ -2,12 +2,19 @@
 /*
  * seawall runtime sensor.
  *
- * Syscalls are captured at sys_exit (raw tracepoint) so each record carries
- * every parameter together with the result; sys_enter only stashes the raw
- * arguments of wanted syscalls (the registers are gone at exit). Process
- * lifecycle comes from the sched_process_{exec,fork,exit} tracepoints.
+ * Syscalls are captured at sys_exit only (BTF tracepoint), so each record
+ * carries every parameter together with the result. The arguments are read
+ * from the saved user registers, which x86-64 leaves intact until the return
+ * to user space (as Falco's modern probe does); user memory they point to is
+ * read at exit too, which is also when the kernel has resolved the fds.
+ * Successful execve/execveat are reported by sched_process_exec (the old
+ * image's argument pointers are gone at their exit); process lifecycle comes
+ * from the sched_process_{exec,fork,exit} tracepoints.
+ *
+ * Every kernel structure is read with direct (BTF-checked) loads rather
+ * than bpf_probe_read helper calls: this runs on every syscall of the host.
  * Which syscalls are wanted is a map user space rewrites when rules change.
- * Records go through one ring buffer; failed reservations are counted.
+ * Records go through one ring buffer; failed writes are counted.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,19 +29,22 @@ _Static_assert(__builtin_offsetof(struct sw_hdr, sock) == 140, "sw_hdr layout ch
 _Static_assert(__builtin_offsetof(struct sw_hdr, ino) == 192, "sw_hdr layout changed: update record.rs");
 
 const volatile __u32 self_tgid = 0;
+/* set by user space once a kill response is queued: until then no syscall
+ * pays for the kill_targets lookup */
+volatile __u32 response_armed = 0;
 
 struct event_buf {
 	struct sw_hdr h;
 	char data[SW_DATA_SZ];
-	/* not sent: the task's root for put_path */
+	/* not sent: the task's root and the path to write, for put_path */
 	__u64 root_d;
 	__u64 root_m;
-};
-
-struct enter_args {
-	__u64 args[6];
-	__u32 nr;
-	__u32 pad;
+	__u64 path_d;
+	__u64 path_m;
+	/* not sent: the cgroup this CPU announced or saw last */
+	__u64 last_cgid;
+	/* not sent: bytes this CPU wrote since it last looked at the backlog */
+	__u64 unchecked;
 };
 
 struct {
@@ -49,7 +59,6 @@ struct {
 	__type(value, struct sw_sc_cfg);
 } sc_cfg SEC(".maps");
 
-/* 0: process lifecycle wanted (always on while running) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -57,15 +66,8 @@ struct {
 	__type(value, struct event_buf);
 } scratch SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, struct enter_args);
-} stash SEC(".maps");
-
 /* counters: 0 records written, 1 records dropped (ring buffer full),
- * 2 stash overflow, 3 signals sent */
+ * 2 unused (was: enter-stash overflow), 3 signals sent */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 4);
@@ -108,97 +110,110 @@ static __always_inline struct event_buf *get_buf(void)
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+		return kn->__parent;
+	return ((struct kernfs_node___old *)kn)->parent;
 }
 
 /*
  * Waking the reader for every record costs an interrupt and a context
- * switch per syscall. Records are written without a wakeup until this much
- * is waiting; the reader also drains the ring on its poll timeout, so a
- * quiet stream is delivered within that timeout (100 ms in `runtime watch`).
+ * switch per syscall, and even asking the ring how much is waiting costs a
+ * cache miss on the reader's position. So records are written without a
+ * wakeup, and each CPU looks at the backlog only after writing another
+ * SW_CHECK_BYTES: if SW_WAKE_BYTES or more are waiting then, it wakes the
+ * reader. A reader that is behind is awake anyway (it only sleeps after
+ * draining the ring, and the poll it sleeps in returns at once while data is
+ * waiting). The reader also drains the ring on its poll timeout, so a quiet
+ * stream is delivered within that timeout (100 ms in `runtime watch`).
  */
 #define SW_WAKE_BYTES (256 * 1024)
+#define SW_CHECK_BYTES (32 * 1024)
 
-static __always_inline __u64 wake_flags(void)
+static __always_inline void submit(struct event_buf *b, __u32 off)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_WAKE_BYTES ? BPF_RB_FORCE_WAKEUP
-										: BPF_RB_NO_WAKEUP;
+	__u64 size = sizeof(struct sw_hdr) + (off & 0x3fff);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	b->unchecked += size;
+	if (b->unchecked >= SW_CHECK_BYTES) {
+		b->unchecked = 0;
+		if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_WAKE_BYTES)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
+	if (bpf_ringbuf_output(&events, b, size, flags))
+		count(1);
+	else
+		count(0);
 }
 
 static __always_inline struct kernfs_node *task_cgroup_kn(struct task_struct *t)
 {
 	struct cgroup *cg = 0;
+	struct css_set *cs = t->cgroups;
 	int mem = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-	if (mem >= 0 && mem < CGROUP_SUBSYS_COUNT)
-		cg = BPF_CORE_READ(t, cgroups, subsys[mem], cgroup);
+	if (mem >= 0 && mem < CGROUP_SUBSYS_COUNT) {
+		struct cgroup_subsys_state *css = cs->subsys[mem];
+		if (css)
+			cg = css->cgroup;
+	}
 	if (!cg)
-		cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+		cg = cs->dfl_cgrp;
 	if (!cg)
 		return 0;
-	return BPF_CORE_READ(cg, kn);
-}
-
-static __always_inline __u64 task_cgid(struct task_struct *t)
-{
-	struct kernfs_node *kn = task_cgroup_kn(t);
-	return kn ? BPF_CORE_READ(kn, id) : 0;
+	return cg->kn;
 }
 
 static __always_inline __u32 pid_vnr(struct task_struct *t, int tgid)
 {
-	struct pid *p;
-	if (tgid)
-		p = BPF_CORE_READ(t, group_leader, thread_pid);
-	else
-		p = BPF_CORE_READ(t, thread_pid);
+	struct pid *p = tgid ? t->group_leader->thread_pid : t->thread_pid;
 	if (!p)
 		return 0;
-	unsigned int level = BPF_CORE_READ(p, level);
-	struct upid up;
+	unsigned int level = p->level;
+	if (level == 0)
+		return p->numbers[0].nr;
+	struct upid up = {};
 	bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]);
 	return up.nr;
 }
 
-static __always_inline void fill_task(struct sw_hdr *h, struct task_struct *t)
+/* Fills the task part of the header; returns the task's cgroup node. */
+static __always_inline struct kernfs_node *fill_task(struct sw_hdr *h, struct task_struct *t)
 {
-	__u64 cgid = 0;
-	struct kernfs_node *kn;
-
-	h->tid = BPF_CORE_READ(t, pid);
-	h->pid = BPF_CORE_READ(t, tgid);
-	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	h->uid = BPF_CORE_READ(t, cred, uid.val);
-	h->gid = BPF_CORE_READ(t, cred, gid.val);
-	h->loginuid = BPF_CORE_READ(t, loginuid.val);
+	const struct cred *cred = t->cred;
+	h->tid = t->pid;
+	h->pid = t->tgid;
+	h->ppid = t->real_parent->tgid;
+	h->uid = cred->uid.val;
+	h->gid = cred->gid.val;
+	h->loginuid = t->loginuid.val;
 	h->vtid = pid_vnr(t, 0);
 	h->vpid = pid_vnr(t, 1);
-	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+	bpf_probe_read_kernel_str(&h->comm, sizeof(h->comm), t->comm);
 	h->tty = 0;
-	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	struct tty_struct *tty = t->signal->tty;
 	if (tty) {
-		int major = BPF_CORE_READ(tty, driver, major);
-		int minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+		int major = tty->driver->major;
+		int minor = tty->driver->minor_start + tty->index;
 		/* new_encode_dev */
 		h->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
 	}
-	kn = task_cgroup_kn(t);
-	if (kn)
-		cgid = BPF_CORE_READ(kn, id);
-	h->cgid = cgid;
+	struct kernfs_node *kn = task_cgroup_kn(t);
+	h->cgid = kn ? kn->id : 0;
+	return kn;
 }
 
-/* Emit the path components of a cgroup the first time it is seen. */
-static __always_inline void announce_cgroup(struct task_struct *t, __u64 cgid)
+/* Emit the path components of a cgroup the first time it is seen. Called
+ * before the buffer is filled for the event itself. */
+static __always_inline void announce_cgroup(struct event_buf *b, struct kernfs_node *kn)
 {
 	__u8 one = 1;
-	if (!cgid || bpf_map_lookup_elem(&cgroups_seen, &cgid))
+	if (!kn)
+		return;
+	__u64 cgid = kn->id;
+	if (!cgid || cgid == b->last_cgid)
+		return;
+	b->last_cgid = cgid;
+	if (bpf_map_lookup_elem(&cgroups_seen, &cgid))
 		return;
 	bpf_map_update_elem(&cgroups_seen, &cgid, &one, BPF_ANY);
-	struct event_buf *b = get_buf();
-	if (!b)
-		return;
-	struct kernfs_node *kn = task_cgroup_kn(t);
 	__u32 off = 0;
 	b->h.kind = SW_KIND_CGROUP;
 	b->h.cgid = cgid;
@@ -208,63 +223,61 @@ static __always_inline void announce_cgroup(struct task_struct *t, __u64 cgid)
 		b->h.lens[i] = 0;
 		if (!kn)
 			continue;
-		const char *name = BPF_CORE_READ(kn, name);
-		long n = bpf_probe_read_kernel_str(&b->data[off & 0x3fff], 256, name);
+		long n = bpf_probe_read_kernel_str(&b->data[off & 0x3fff], 256, kn->name);
 		if (n > 0) {
 			b->h.lens[i] = n;
 			off += n;
 		}
 		kn = kn_parent(kn);
 	}
-	if (bpf_ringbuf_output(&events, b, (sizeof(struct sw_hdr) + (off & 0x3fff)), wake_flags()))
-		count(1);
-	else
-		count(0);
+	submit(b, off);
+}
+
+static __always_inline void set_root(struct event_buf *b, struct task_struct *t)
+{
+	struct fs_struct *fs = t->fs;
+	b->root_d = (__u64)fs->root.dentry;
+	b->root_m = (__u64)fs->root.mnt;
 }
 
 /*
- * Write the components of `path` (leaf first, NUL separated) relative to
- * the task's root, crossing mounts. Returns bytes written.
+ * Write the components of the path (leaf first, NUL separated) relative to
+ * the task's root (set_root), crossing mounts. Returns bytes written.
+ * Global, so it is verified once, independently of the call sites: the
+ * kernel pointers travel through the buffer (b->path_d, b->path_m) as
+ * integers and are cast back to (read-only) BTF pointers; `b` may be NULL as
+ * far as the verifier knows.
  */
-static __always_inline void set_root(struct event_buf *b, struct task_struct *t)
-{
-	b->root_d = (__u64)BPF_CORE_READ(t, fs, root.dentry);
-	b->root_m = (__u64)BPF_CORE_READ(t, fs, root.mnt);
-}
-
-/* Global (verified once, independently of the call sites). Kernel
- * pointers travel as integers; `b` may be NULL as far as the verifier knows. */
-__noinline __u32 put_path(struct event_buf *b, __u32 off, __u64 dentry, __u64 mnt)
+__noinline __u32 put_path(struct event_buf *b, __u32 off)
 {
 	if (!b)
 		return 0;
-	struct dentry *d = (struct dentry *)dentry;
-	struct vfsmount *vmnt = (struct vfsmount *)mnt;
-	struct dentry *root_d = (struct dentry *)b->root_d;
-	struct vfsmount *root_m = (struct vfsmount *)b->root_m;
-	struct mount *m = container_of(vmnt, struct mount, mnt);
+	__u64 root_d = b->root_d;
+	__u64 root_m = b->root_m;
+	__u64 dentry = b->path_d;
+	__u64 mnt = b->path_m;
+	__u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
+	struct dentry *d = bpf_core_cast((void *)dentry, struct dentry);
+	struct mount *m = bpf_core_cast((void *)(mnt - mnt_off), struct mount);
 	__u32 start = off;
 
 	for (int i = 0; i < SW_PATH_DEPTH; i++) {
 		if (!d)
 			break;
-		if (d == root_d && vmnt == root_m)
+		if ((__u64)d == root_d && (__u64)m + mnt_off == root_m)
 			break;
-		struct dentry *mnt_root = BPF_CORE_READ(vmnt, mnt_root);
-		if (d == mnt_root) {
-			struct mount *mp = BPF_CORE_READ(m, mnt_parent);
-			if (mp == m)
+		if (d == m->mnt.mnt_root) {
+			struct mount *mp = m->mnt_parent;
+			if (mp == m || !mp)
 				break;
-			d = BPF_CORE_READ(m, mnt_mountpoint);
+			d = m->mnt_mountpoint;
 			m = mp;
-			vmnt = &m->mnt;
 			continue;
 		}
-		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		struct dentry *parent = d->d_parent;
 		if (off - start >= 3584)
 			break; /* budget: a path uses at most 3840 bytes */
-		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-		long n = bpf_probe_read_kernel_str(&b->data[off & 0x3fff], 256, name);
+		long n = bpf_probe_read_kernel_str(&b->data[off & 0x3fff], 256, d->d_name.name);
 		if (n <= 0)
 			break;
 		off += n;
@@ -275,39 +288,48 @@ __noinline __u32 put_path(struct event_buf *b, __u32 off, __u64 dentry, __u64 mn
 	return off - start;
 }
 
+static __always_inline __u32 write_path(struct event_buf *b, __u32 off, struct dentry *d,
+					       struct vfsmount *m)
+{
+	b->path_d = (__u64)d;
+	b->path_m = (__u64)m;
+	return put_path(b, off);
+}
+
 static __always_inline struct file *fd_file(struct task_struct *t, __s64 fd)
 {
 	if (fd < 0 || fd > 0xfffff)
 		return 0;
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct fdtable *fdt = t->files->fdt;
 	if (!fdt)
 		return 0;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned int)fd >= max)
+	if ((unsigned int)fd >= fdt->max_fds)
 		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = 0;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
+	if (!f)
+		return 0;
+	return bpf_core_cast(f, struct file);
 }
 
 static __always_inline void fill_sock(struct sw_hdr *h, struct file *f)
 {
-	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct socket *sock = bpf_core_cast(f->private_data, struct socket);
 	if (!sock)
 		return;
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock *sk = sock->sk;
 	if (!sk)
 		return;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	h->sock.family = family;
-	h->sock.type = BPF_CORE_READ(sk, sk_type);
-	h->sock.proto = BPF_CORE_READ(sk, sk_protocol);
-	h->sock.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	h->sock.rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	h->sock.type = sk->sk_type;
+	h->sock.proto = sk->sk_protocol;
+	h->sock.lport = sk->__sk_common.skc_num;
+	h->sock.rport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	if (family == 2 /* AF_INET */) {
-		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__u32 l = sk->__sk_common.skc_rcv_saddr;
+		__u32 r = sk->__sk_common.skc_daddr;
 		__builtin_memcpy(h->sock.laddr, &l, 4);
 		__builtin_memcpy(h->sock.raddr, &r, 4);
 	} else if (family == 10 /* AF_INET6 */) {
@@ -320,29 +342,29 @@ static __always_inline void fill_sock(struct sw_hdr *h, struct file *f)
 static __always_inline __u32 exe_flags(struct file *exe, struct task_struct *t)
 {
 	__u32 flags = 0;
-	struct inode *ino = BPF_CORE_READ(exe, f_inode);
+	struct inode *ino = exe->f_inode;
 	if (!ino)
 		return 0;
-	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	unsigned long magic = ino->i_sb->s_magic;
 	if (magic == 0x794c7630 /* OVERLAYFS_SUPER_MAGIC */) {
-		struct ovl_inode *oi = container_of(ino, struct ovl_inode, vfs_inode);
-		struct dentry *upper = BPF_CORE_READ(oi, __upperdentry);
-		if (upper)
+		__u64 vfs_off = bpf_core_field_offset(struct ovl_inode, vfs_inode);
+		struct ovl_inode *oi = bpf_core_cast((void *)((__u64)ino - vfs_off), struct ovl_inode);
+		if (oi->__upperdentry)
 			flags |= SW_EXE_UPPER_LAYER;
 		else
 			flags |= SW_EXE_LOWER_LAYER;
 	}
-	if (BPF_CORE_READ(ino, __i_nlink) == 0) {
+	if (ino->__i_nlink == 0) {
 		char pfx[6] = {};
-		bpf_probe_read_kernel(pfx, sizeof(pfx), BPF_CORE_READ(exe, f_path.dentry, d_name.name));
+		bpf_probe_read_kernel(pfx, sizeof(pfx), exe->f_path.dentry->d_name.name);
 		if (pfx[0] == 'm' && pfx[1] == 'e' && pfx[2] == 'm' && pfx[3] == 'f' && pfx[4] == 'd' &&
 		    pfx[5] == ':')
 			flags |= SW_EXE_FROM_MEMFD;
 	}
 	/* writable by the executing user: owner write bit for the owner, other write bit otherwise */
-	umode_t mode = BPF_CORE_READ(ino, i_mode);
-	__u32 iuid = BPF_CORE_READ(ino, i_uid.val);
-	__u32 fsuid = BPF_CORE_READ(t, cred, fsuid.val);
+	umode_t mode = ino->i_mode;
+	__u32 iuid = ino->i_uid.val;
+	__u32 fsuid = t->cred->fsuid.val;
 	if (fsuid == 0 || (fsuid == iuid && (mode & 0200)) || (mode & 0002))
 		flags |= SW_EXE_WRITABLE;
 	return flags;
@@ -361,77 +383,50 @@ static __always_inline __u64 arg_at(struct sw_hdr *h, __u8 i)
 	return 0;
 }
 
-static __always_inline void submit(struct event_buf *b, __u32 off)
-{
-	if (bpf_ringbuf_output(&events, b, (sizeof(struct sw_hdr) + (off & 0x3fff)), wake_flags()))
-		count(1);
-	else
-		count(0);
-}
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
 
-SEC("raw_tracepoint/sys_enter")
-int sw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	__u32 tid = (__u32)pid_tgid;
 	if (tgid == self_tgid)
 		return 0;
 
-	__u32 *sig = bpf_map_lookup_elem(&kill_targets, &tgid);
-	if (sig) {
-		if (!bpf_send_signal(*sig))
-			count(3);
-		bpf_map_delete_elem(&kill_targets, &tgid);
+	if (response_armed) {
+		__u32 *sig = bpf_map_lookup_elem(&kill_targets, &tgid);
+		if (sig) {
+			if (!bpf_send_signal(*sig))
+				count(3);
+			bpf_map_delete_elem(&kill_targets, &tgid);
+		}
 	}
 
-	__u32 nr = (__u32)ctx->args[1];
+	__u32 nr = (__u32)regs->orig_ax;
 	if (nr >= SW_MAX_SYSCALLS)
 		return 0;
 	struct sw_sc_cfg *cfg = bpf_map_lookup_elem(&sc_cfg, &nr);
 	if (!cfg || !cfg->wanted)
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	struct enter_args a = {};
-	a.nr = nr;
-	a.args[0] = BPF_CORE_READ(regs, di);
-	a.args[1] = BPF_CORE_READ(regs, si);
-	a.args[2] = BPF_CORE_READ(regs, dx);
-	a.args[3] = BPF_CORE_READ(regs, r10);
-	a.args[4] = BPF_CORE_READ(regs, r8);
-	a.args[5] = BPF_CORE_READ(regs, r9);
-	if (bpf_map_update_elem(&stash, &tid, &a, BPF_ANY))
-		count(2);
-	return 0;
-}
-
-SEC("raw_tracepoint/sys_exit")
-int sw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	if ((pid_tgid >> 32) == self_tgid)
+	/* a successful exec returns into the new image: sched_process_exec
+	 * reported it, and the registers hold the old image's pointers */
+	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
 		return 0;
-	struct enter_args *a = bpf_map_lookup_elem(&stash, &tid);
-	if (!a)
-		return 0;
-	__u32 nr = a->nr;
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	__s64 ret = ctx->args[1];
-	/* the stashed call must be the one exiting (execve that succeeded never exits here) */
-	if (nr >= SW_MAX_SYSCALLS || BPF_CORE_READ(regs, orig_ax) != nr) {
-		bpf_map_delete_elem(&stash, &tid);
-		return 0;
-	}
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	announce_cgroup(t, task_cgid(t));
-	struct sw_sc_cfg *cfg = bpf_map_lookup_elem(&sc_cfg, &nr);
 	struct event_buf *b = get_buf();
-	if (!cfg || !b) {
-		bpf_map_delete_elem(&stash, &tid);
+	if (!b)
 		return 0;
-	}
+	__u8 str_mask = cfg->str_mask;
+	__u8 sa_arg = cfg->sockaddr_arg;
+	__u8 fd_arg = cfg->fd_arg;
+	__u8 special = cfg->special;
+
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct kernfs_node *kn = task_cgroup_kn(t);
+	announce_cgroup(b, kn);
+
 	struct sw_hdr *h = &b->h;
+	fill_task(h, t);
 	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = SW_KIND_SYSCALL;
 	h->nr = nr;
@@ -442,15 +437,12 @@ int sw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	h->ctime_ns = 0;
 	h->mtime_ns = 0;
 	__builtin_memset(&h->sock, 0, sizeof(h->sock));
-#pragma unroll
-	for (int i = 0; i < 6; i++)
-		h->args[i] = a->args[i];
-	__u8 str_mask = cfg->str_mask;
-	__u8 sa_arg = cfg->sockaddr_arg;
-	__u8 fd_arg = cfg->fd_arg;
-	__u8 special = cfg->special;
-	bpf_map_delete_elem(&stash, &tid);
-	fill_task(h, t);
+	h->args[0] = regs->di;
+	h->args[1] = regs->si;
+	h->args[2] = regs->dx;
+	h->args[3] = regs->r10;
+	h->args[4] = regs->r8;
+	h->args[5] = regs->r9;
 
 	__u32 off = 0;
 	int p = 0;
@@ -498,16 +490,16 @@ int sw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		__s64 fd = fd_arg == SW_ARG_RET ? ret : (__s64)(int)arg_at(h, fd_arg);
 		struct file *f = fd_file(t, fd);
 		if (f) {
-			struct inode *ino = BPF_CORE_READ(f, f_inode);
-			umode_t mode = BPF_CORE_READ(ino, i_mode);
+			struct inode *ino = f->f_inode;
+			umode_t mode = ino->i_mode;
 			h->fmode = mode;
-			h->ino = BPF_CORE_READ(ino, i_ino);
+			h->ino = ino->i_ino;
 			h->flags |= SW_SC_HAS_FILE;
 			if ((mode & 0170000) == 0140000 /* S_IFSOCK */) {
 				fill_sock(h, f);
 			} else {
 				set_root(b, t);
-				__u32 n = put_path(b, off, (__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt));
+				__u32 n = write_path(b, off, f->f_path.dentry, f->f_path.mnt);
 				h->lens[3] = n;
 				off += n;
 			}
@@ -520,19 +512,17 @@ int sw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid);
-	if (tgid == self_tgid)
+	if (p->tgid == self_tgid)
 		return 0;
-	announce_cgroup(p, task_cgid(p));
 	struct event_buf *b = get_buf();
 	if (!b)
 		return 0;
+	announce_cgroup(b, task_cgroup_kn(p));
 	struct sw_hdr *h = &b->h;
-	__u32 otid = old_pid;
-	struct enter_args *a = bpf_map_lookup_elem(&stash, &otid);
-	h->nr = a ? a->nr : 59;
-	if (a)
-		bpf_map_delete_elem(&stash, &otid);
+	/* execve or execveat: the syscall number is still in the saved registers */
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
+	__u32 nr = regs ? (__u32)regs->orig_ax : NR_EXECVE;
+	h->nr = nr == NR_EXECVEAT ? NR_EXECVEAT : NR_EXECVE;
 	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = SW_KIND_EXEC;
 	h->ret = 0;
@@ -542,15 +532,15 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	h->args[0] = old_pid;
 
 	__u32 off = 0;
-	long n = bpf_probe_read_kernel_str(&b->data[0], SW_PARAM_MAX, BPF_CORE_READ(bprm, filename));
+	long n = bpf_probe_read_kernel_str(&b->data[0], SW_PARAM_MAX, bprm->filename);
 	if (n < 0)
 		n = 0;
 	h->lens[0] = n;
 	off += n;
 
-	struct mm_struct *mm = BPF_CORE_READ(p, mm);
-	unsigned long as = BPF_CORE_READ(mm, arg_start);
-	unsigned long ae = BPF_CORE_READ(mm, arg_end);
+	struct mm_struct *mm = p->mm;
+	unsigned long as = mm->arg_start;
+	unsigned long ae = mm->arg_end;
 	unsigned long alen = ae - as;
 	if (alen > SW_PARAM_MAX)
 		alen = SW_PARAM_MAX;
@@ -560,26 +550,25 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		off += alen & (SW_PARAM_MAX - 1);
 	}
 
-	struct file *exe = BPF_CORE_READ(bprm, file);
+	struct file *exe = bprm->file;
 	h->lens[2] = 0;
 	h->lens[3] = 0;
 	if (exe) {
-		struct inode *ino = BPF_CORE_READ(exe, f_inode);
+		struct inode *ino = exe->f_inode;
 		h->flags = exe_flags(exe, p);
-		h->ino = BPF_CORE_READ(ino, i_ino);
-		h->fmode = BPF_CORE_READ(ino, i_mode);
-		h->ctime_ns = (__u64)BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ULL +
-			      BPF_CORE_READ(ino, i_ctime_nsec);
-		h->mtime_ns = (__u64)BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ULL +
-			      BPF_CORE_READ(ino, i_mtime_nsec);
+		h->ino = ino->i_ino;
+		h->fmode = ino->i_mode;
+		h->ctime_ns = (__u64)ino->i_ctime_sec * 1000000000ULL + ino->i_ctime_nsec;
+		h->mtime_ns = (__u64)ino->i_mtime_sec * 1000000000ULL + ino->i_mtime_nsec;
 		set_root(b, p);
-		__u32 pn = put_path(b, off, (__u64)BPF_CORE_READ(exe, f_path.dentry), (__u64)BPF_CORE_READ(exe, f_path.mnt));
+		__u32 pn = write_path(b, off, exe->f_path.dentry, exe->f_path.mnt);
 		h->lens[2] = pn;
 		off += pn;
 	}
 	/* working directory */
 	set_root(b, p);
-	__u32 cn = put_path(b, off, (__u64)BPF_CORE_READ(p, fs, pwd.dentry), (__u64)BPF_CORE_READ(p, fs, pwd.mnt));
+	struct fs_struct *fs = p->fs;
+	__u32 cn = write_path(b, off, fs->pwd.dentry, fs->pwd.mnt);
 	h->lens[3] = cn;
 	off += cn;
 	submit(b, off);
@@ -589,12 +578,12 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 {
-	if (BPF_CORE_READ(parent, tgid) == self_tgid)
+	if (parent->tgid == self_tgid)
 		return 0;
-	announce_cgroup(child, task_cgid(child));
 	struct event_buf *b = get_buf();
 	if (!b)
 		return 0;
+	announce_cgroup(b, task_cgroup_kn(child));
 	struct sw_hdr *h = &b->h;
 	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = SW_KIND_FORK;
@@ -603,14 +592,15 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 	h->flags = 0;
 	__builtin_memset(h->lens, 0, sizeof(h->lens));
 	fill_task(h, child);
-	h->args[0] = BPF_CORE_READ(parent, pid);
-	h->args[1] = BPF_CORE_READ(parent, tgid);
-	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
+	h->args[0] = parent->pid;
+	h->args[1] = parent->tgid;
+	if (child->tgid == parent->tgid)
 		h->flags |= SW_FORK_THREAD;
 	else
-		h->ppid = BPF_CORE_READ(parent, tgid);
+		h->ppid = parent->tgid;
 	set_root(b, child);
-	__u32 off = put_path(b, 0, (__u64)BPF_CORE_READ(child, fs, pwd.dentry), (__u64)BPF_CORE_READ(child, fs, pwd.mnt));
+	struct fs_struct *fs = child->fs;
+	__u32 off = write_path(b, 0, fs->pwd.dentry, fs->pwd.mnt);
 	h->lens[3] = off;
 	submit(b, off);
 	return 0;
@@ -619,11 +609,8 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sw_exit, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid);
-	if (tgid == self_tgid)
+	if (p->tgid == self_tgid)
 		return 0;
-	__u32 tid = BPF_CORE_READ(p, pid);
-	bpf_map_delete_elem(&stash, &tid);
 	struct event_buf *b = get_buf();
 	if (!b)
 		return 0;
@@ -634,7 +621,7 @@ int BPF_PROG(sw_exit, struct task_struct *p)
 	h->flags = 0;
 	__builtin_memset(h->lens, 0, sizeof(h->lens));
 	fill_task(h, p);
-	h->ret = BPF_CORE_READ(p, exit_code);
+	h->ret = p->exit_code;
 	submit(b, 0);
 	return 0;
 }
