@@ -174,8 +174,11 @@ static __always_inline __u32 pid_vnr(struct task_struct *t, int tgid)
 	return up.nr;
 }
 
-/* Fills the task part of the header; returns the task's cgroup node. */
-static __always_inline struct kernfs_node *fill_task(struct sw_hdr *h, struct task_struct *t)
+/* Fills the task part of the header; `kn` is the task's cgroup node
+ * (task_cgroup_kn). The current task's comm is copied by a helper that
+ * needs no fault handling. */
+static __always_inline void fill_task(struct sw_hdr *h, struct task_struct *t, struct kernfs_node *kn,
+				      int current)
 {
 	const struct cred *cred = t->cred;
 	h->tid = t->pid;
@@ -186,7 +189,10 @@ static __always_inline struct kernfs_node *fill_task(struct sw_hdr *h, struct ta
 	h->loginuid = t->loginuid.val;
 	h->vtid = pid_vnr(t, 0);
 	h->vpid = pid_vnr(t, 1);
-	bpf_probe_read_kernel_str(&h->comm, sizeof(h->comm), t->comm);
+	if (current)
+		bpf_get_current_comm(&h->comm, sizeof(h->comm));
+	else
+		bpf_probe_read_kernel_str(&h->comm, sizeof(h->comm), t->comm);
 	h->tty = 0;
 	struct tty_struct *tty = t->signal->tty;
 	if (tty) {
@@ -195,9 +201,7 @@ static __always_inline struct kernfs_node *fill_task(struct sw_hdr *h, struct ta
 		/* new_encode_dev */
 		h->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
 	}
-	struct kernfs_node *kn = task_cgroup_kn(t);
 	h->cgid = kn ? kn->id : 0;
-	return kn;
 }
 
 /* Emit the path components of a cgroup the first time it is seen. Called
@@ -426,7 +430,7 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	announce_cgroup(b, kn);
 
 	struct sw_hdr *h = &b->h;
-	fill_task(h, t);
+	fill_task(h, t, kn, 1);
 	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = SW_KIND_SYSCALL;
 	h->nr = nr;
@@ -517,7 +521,8 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct event_buf *b = get_buf();
 	if (!b)
 		return 0;
-	announce_cgroup(b, task_cgroup_kn(p));
+	struct kernfs_node *kn = task_cgroup_kn(p);
+	announce_cgroup(b, kn);
 	struct sw_hdr *h = &b->h;
 	/* execve or execveat: the syscall number is still in the saved registers */
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
@@ -528,7 +533,7 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	h->ret = 0;
 	h->flags = 0;
 	__builtin_memset(&h->sock, 0, sizeof(h->sock));
-	fill_task(h, p);
+	fill_task(h, p, kn, 1);
 	h->args[0] = old_pid;
 
 	__u32 off = 0;
@@ -583,7 +588,8 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 	struct event_buf *b = get_buf();
 	if (!b)
 		return 0;
-	announce_cgroup(b, task_cgroup_kn(child));
+	struct kernfs_node *kn = task_cgroup_kn(child);
+	announce_cgroup(b, kn);
 	struct sw_hdr *h = &b->h;
 	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = SW_KIND_FORK;
@@ -591,7 +597,7 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 	h->ret = 0;
 	h->flags = 0;
 	__builtin_memset(h->lens, 0, sizeof(h->lens));
-	fill_task(h, child);
+	fill_task(h, child, kn, 0);
 	h->args[0] = parent->pid;
 	h->args[1] = parent->tgid;
 	if (child->tgid == parent->tgid)
@@ -620,7 +626,7 @@ int BPF_PROG(sw_exit, struct task_struct *p)
 	h->nr = 60;
 	h->flags = 0;
 	__builtin_memset(h->lens, 0, sizeof(h->lens));
-	fill_task(h, p);
+	fill_task(h, p, task_cgroup_kn(p), 1);
 	h->ret = p->exit_code;
 	submit(b, 0);
 	return 0;
