@@ -565,7 +565,7 @@ fn group_string_tests(n: &mut CNode, depth: usize) {
 }
 
 #[inline(never)]
-fn eval_str_any(g: &StrAny, ctx: &Ctx<'_>) -> bool {
+pub(crate) fn eval_str_any(g: &StrAny, ctx: &Ctx<'_>) -> bool {
     let test = |s: &str| g.eq.contains(s) || g.prefixes.iter().any(|p| s.starts_with(p.as_str()));
     if let Some(v) = ctx.str_field(&g.field.id) {
         return v.is_some_and(test);
@@ -805,7 +805,7 @@ fn eval_child(n: &CNode, ctx: &Ctx<'_>) -> bool {
 
 // out of line: `eval` recurses and stays small
 #[inline(never)]
-fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
+pub(crate) fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
     if c.lhs.tr.is_empty() {
         if fields::is_any_of(&c.lhs.field.id) {
             return eval_any_of(c, ctx);

@@ -18,6 +18,7 @@ pub mod fxhash;
 pub mod glob;
 pub mod loader;
 pub mod output;
+pub mod prog;
 pub mod state;
 pub mod yaml;
 
@@ -148,10 +149,10 @@ impl Alert {
 pub struct Engine {
     rules: Vec<Rule>,
     /// Per known event-type code: the rules indexed under it (in rule
-    /// order), each with its condition specialised to that one type (see
+    /// order), each with its condition specialised to that one type and flattened (see
     /// [`compile::specialize`]); rules whose condition is false for the
     /// type are left out.
-    by_code: Vec<Vec<(usize, compile::CNode)>>,
+    by_code: Vec<Vec<(usize, prog::Program)>>,
     /// Rules for unknown event types by name (with the rules of `any`).
     by_name: std::collections::HashMap<String, Vec<usize>>,
     /// Rules without an event-type restriction (also in every `by_code`
@@ -172,7 +173,7 @@ impl Engine {
         let tags: HashSet<&str> = opts.tags.iter().map(String::as_str).collect();
         let dis_names: HashSet<&str> = opts.disable_rules.iter().map(String::as_str).collect();
         let dis_tags: HashSet<&str> = opts.disable_tags.iter().map(String::as_str).collect();
-        let mut by_code: Vec<Vec<(usize, compile::CNode)>> =
+        let mut by_code: Vec<Vec<(usize, prog::Program)>> =
             (0..EventType::COUNT).map(|_| Vec::new()).collect();
         let mut by_name: std::collections::HashMap<String, Vec<usize>> = Default::default();
         let mut any = Vec::new();
@@ -185,8 +186,8 @@ impl Engine {
                 return;
             }
             let one = std::iter::once(t.name().to_string()).collect();
-            let n = compile::specialize(r.compiled.clone(), &one);
-            if !matches!(n, compile::CNode::Const(false)) {
+            let n = prog::Program::new(compile::specialize(r.compiled.clone(), &one));
+            if !n.is_false() {
                 v.push((i, n));
             }
         };
@@ -325,7 +326,7 @@ impl Engine {
             };
             // candidates in rule order: for a known type, each rule's
             // condition specialised to it; otherwise the general conditions
-            let (specialised, general): (&[(usize, compile::CNode)], &[usize]) =
+            let (specialised, general): (&[(usize, prog::Program)], &[usize]) =
                 match ev.evt_type.code() {
                     Some(c) => (self.by_code.get(c).map(Vec::as_slice).unwrap_or(&[]), &[]),
                     None => (
@@ -344,7 +345,11 @@ impl Engine {
                 let Some(rule) = self.rules.get(next) else {
                     continue;
                 };
-                if compile::eval(cond.unwrap_or(&rule.compiled), &ctx) {
+                let hit = match cond {
+                    Some(p) => p.eval(&ctx),
+                    None => compile::eval(&rule.compiled, &ctx),
+                };
+                if hit {
                     let (output, fields) = rule.output_fmt.render(&ctx);
                     alerts.push(Alert {
                         time: fields::rfc3339(ev.ts_ns),
@@ -443,7 +448,7 @@ mod tests {
             match (ev.evt_type.code(), specialised) {
                 (Some(c), true) => {
                     for (i, cond) in self.by_code.get(c).map(Vec::as_slice).unwrap_or(&[]) {
-                        if compile::eval(cond, &ctx) {
+                        if cond.eval(&ctx) {
                             out.push(self.rules[*i].name.clone());
                         }
                     }
@@ -653,5 +658,72 @@ mod tests {
             }
         }
         assert!(checked > 10_000, "{checked}");
+    }
+
+    /// Flattened programs keep `not`, nesting, constants and macro memos:
+    /// macros used under `not`, in several rules and inside each other
+    /// decide as the general evaluator does.
+    #[test]
+    fn flattened_programs_agree_with_the_tree_evaluator() {
+        let src = r#"
+- macro: m_open
+  condition: evt.type in (openat, open) and fd.num >= 0
+- macro: m_etc
+  condition: (fd.name startswith /etc/ or fd.directory = /root)
+- macro: m_both
+  condition: m_open and not m_etc
+- rule: R0
+  desc: d
+  condition: m_open and (m_etc or proc.name = cat) and not (fd.name = /etc/x or proc.name in (a, b))
+  output: o
+  priority: WARNING
+- rule: R1
+  desc: d
+  condition: evt.type = openat and not m_both and not (not m_etc)
+  output: o
+  priority: WARNING
+- rule: R2
+  desc: d
+  condition: evt.type in (openat, execve) and (m_both or (evt.type = execve and proc.name = cat) or (fd.name endswith s and not m_open))
+  output: o
+  priority: WARNING
+- rule: R3
+  desc: d
+  condition: evt.type = openat and (m_etc and (proc.name = cat or not proc.name = cat)) and not m_both
+  output: o
+  priority: WARNING
+"#;
+        let (rs, _) = RuleSet::load_sources(&[("t.yaml", src)]).unwrap();
+        let mut engine = Engine::new(
+            rs,
+            EngineOptions {
+                first_match: false,
+                ..Default::default()
+            },
+        );
+        let mut fired = 0;
+        for (i, path) in ["/etc/x", "/etc/passwd", "/root/a", "/tmp/s", "/tmp/x"]
+            .iter()
+            .enumerate()
+        {
+            for comm in ["cat", "a", "ls"] {
+                for (et, res) in [
+                    (EventType::Openat, 3i64),
+                    (EventType::Openat, -2),
+                    (EventType::Execve, 0),
+                ] {
+                    let mut ev = Event::new(i as u64, 7, 7, et.clone(), res)
+                        .arg("dirfd", -100i64)
+                        .arg("name", *path)
+                        .arg("flags", 0i64);
+                    ev.proc = Some(seawall_event::ProcInfo {
+                        comm: comm.into(),
+                        ..Default::default()
+                    });
+                    fired += engine.process_checked(&ev).unwrap().len();
+                }
+            }
+        }
+        assert!(fired > 10, "{fired}");
     }
 }
