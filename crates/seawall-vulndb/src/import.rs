@@ -49,8 +49,15 @@ pub fn import_path(path: &Path) -> Result<Batch, Error> {
     })?;
     if md.is_dir() {
         walk(path, 0, &mut b)?;
-    } else {
-        import_file(path, &mut b)?;
+    } else if !import_file(path, &mut b)? {
+        // Named on the command line: a file we cannot read is an error, not
+        // an empty import (inside a directory such files are skipped).
+        return Err(Error::Parse {
+            path: path.display().to_string(),
+            msg: "not an OSV advisory file: expected a .json, .yaml or .yml record, a .zip of \
+                  records (OSV's all.zip) or a directory of them"
+                .to_string(),
+        });
     }
     Ok(b)
 }
@@ -83,7 +90,9 @@ fn walk(dir: &Path, depth: usize, b: &mut Batch) -> Result<(), Error> {
     Ok(())
 }
 
-fn import_file(path: &Path, b: &mut Batch) -> Result<(), Error> {
+/// Imports one file by its extension; `false` when the extension is not one
+/// the importer reads.
+fn import_file(path: &Path, b: &mut Batch) -> Result<bool, Error> {
     let name = path.display().to_string();
     let ext = path
         .extension()
@@ -96,7 +105,7 @@ fn import_file(path: &Path, b: &mut Batch) -> Result<(), Error> {
                 path: path.to_path_buf(),
                 source,
             })?;
-            import_zip(f, &name, b)
+            import_zip(f, &name, b).map(|()| true)
         }
         "json" | "yaml" | "yml" => {
             let md = fs::metadata(path).map_err(|source| Error::Io {
@@ -109,7 +118,7 @@ fn import_file(path: &Path, b: &mut Batch) -> Result<(), Error> {
                     None,
                     format!("file larger than {MAX_RECORD_BYTES} bytes"),
                 );
-                return Ok(());
+                return Ok(true);
             }
             let data = fs::read(path).map_err(|source| Error::Io {
                 path: path.to_path_buf(),
@@ -117,9 +126,9 @@ fn import_file(path: &Path, b: &mut Batch) -> Result<(), Error> {
             })?;
             b.files += 1;
             import_bytes(&data, &name, ext != "json", b);
-            Ok(())
+            Ok(true)
         }
-        _ => Ok(()),
+        _ => Ok(false),
     }
 }
 
@@ -443,6 +452,28 @@ fn debian_tracker(m: &serde_json::Map<String, Value>, _name: &str, b: &mut Batch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_file_named_directly_is_an_error_but_skipped_in_a_directory() {
+        let dir = std::env::temp_dir().join(format!("seawall-import-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let junk = dir.join("garbage.bin");
+        fs::write(&junk, [0u8, 159, 146, 150]).unwrap();
+        let e = import_path(&junk).unwrap_err().to_string();
+        assert!(
+            e.contains("garbage.bin") && e.contains("not an OSV advisory file"),
+            "{e}"
+        );
+        fs::write(
+            dir.join("OK-1.json"),
+            br#"{"id":"OK-1","modified":"2024-01-01T00:00:00Z","affected":[]}"#,
+        )
+        .unwrap();
+        let b = import_path(&dir).unwrap();
+        assert_eq!(b.records.len(), 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn malformed_record_is_skipped_with_file_and_id() {
