@@ -85,12 +85,18 @@ pub(crate) fn open(
     let mut links = HashMap::new();
     {
         let mut ar = tar::Archive::new(BufReader::new(file));
-        let entries = ar
-            .entries_with_seek()
-            .map_err(|e| ImageError::invalid(&display, format!("not a tar archive: {e}")))?;
+        let entries = ar.entries_with_seek().map_err(|e| {
+            ImageError::invalid(
+                &display,
+                format!("not a tar archive: {}", crate::tar_error(&e)),
+            )
+        })?;
         for entry in entries {
             let entry = entry.map_err(|e| {
-                ImageError::invalid(&display, format!("corrupt or truncated tar: {e}"))
+                ImageError::invalid(
+                    &display,
+                    format!("corrupt or truncated tar: {}", crate::tar_error(&e)),
+                )
             })?;
             if members.len() + links.len() >= MAX_MEMBERS {
                 return Err(ImageError::invalid(&display, "too many archive members"));

@@ -240,7 +240,7 @@ fn layer_err(what: &str, tripped: &Cell<Option<String>>, e: io::Error) -> ImageE
     }
     let msg = match e.kind() {
         io::ErrorKind::UnexpectedEof => "truncated layer (unexpected end of data)".to_string(),
-        _ => format!("corrupt layer: {e}"),
+        _ => format!("corrupt layer: {}", crate::tar_error(&e)),
     };
     ImageError::invalid(what, msg)
 }

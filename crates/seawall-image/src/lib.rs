@@ -66,15 +66,39 @@ impl ImageError {
 
 /// Error text from parsers may quote the input: keep it on one short line.
 pub(crate) fn one_line(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect();
-    if s.chars().count() > 300 {
-        out.push_str("...");
+    let mut out = String::new();
+    let mut n = 0;
+    for c in s.chars() {
+        // bytes that were not text (lossy decoding) show as one '?'
+        let c = match c {
+            '\u{fffd}' => '?',
+            c if c.is_control() => ' ',
+            c => c,
+        };
+        if c == '?' && out.ends_with('?') {
+            continue;
+        }
+        if n == 300 {
+            out.push_str("...");
+            break;
+        }
+        out.push(c);
+        n += 1;
     }
     out
+}
+
+/// A tar reading error in words: the tar crate's header errors quote the
+/// raw header bytes, which for a file that is not a tar is binary noise.
+pub(crate) fn tar_error(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    if s.contains("numeric field") || s.contains("cksum") || s.contains("checksum") {
+        "invalid tar header (not a tar archive, or a corrupt one)".to_string()
+    } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        "unexpected end of data".to_string()
+    } else {
+        s
+    }
 }
 
 /// Resource bounds applied while reading untrusted images.

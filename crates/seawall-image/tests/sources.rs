@@ -279,6 +279,21 @@ fn bad_inputs_give_one_line_errors_naming_the_file() {
     let e = err_of(&p("junk.tar").display().to_string());
     assert!(e.contains("junk.tar"), "{e}");
 
+    // Binary noise: the message says what is wrong and quotes none of it.
+    let noise: Vec<u8> = (0..3000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(p("noise.bin"), &noise).unwrap();
+    let e = err_of(&format!("docker-archive:{}", p("noise.bin").display()));
+    assert!(
+        e.contains("noise.bin") && e.contains("invalid tar header"),
+        "{e}"
+    );
+    assert!(
+        e.chars().all(|c| c.is_ascii() && !c.is_ascii_control()),
+        "{e:?}"
+    );
+
     // Manifest naming a missing blob (layout and archive).
     write_dir(&p("missing"), &oci_files(&two_layers(), true));
     let e = err_of(&format!("oci:{}", p("missing").display()));
