@@ -59,10 +59,28 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("seawall: error: {err:#}");
+            eprintln!("seawall: error: {}", error_chain(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes joined by ": ", leaving out a cause whose text
+/// the message before it already ends with (library errors that print
+/// their source and also expose it as `source()`).
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -70,4 +88,41 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    /// Shaped like a thiserror error with `{source}` in its message and a
+    /// `#[source]` field.
+    #[derive(Debug)]
+    struct ReadFailed {
+        file: String,
+        source: std::io::Error,
+    }
+    impl std::fmt::Display for ReadFailed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}: read failed: {}", self.file, self.source)
+        }
+    }
+    impl std::error::Error for ReadFailed {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn error_chain_prints_a_repeated_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8");
+        let e = anyhow::Error::new(ReadFailed {
+            file: "x.jsonl".into(),
+            source: io,
+        })
+        .context("replaying");
+        assert_eq!(
+            error_chain(&e),
+            "replaying: x.jsonl: read failed: not UTF-8"
+        );
+    }
 }
