@@ -172,7 +172,11 @@ pub fn table(report: &Report) -> String {
         }
     }
     for e in &report.errors {
-        let _ = writeln!(s, "error: {}: {}", e.file, e.message);
+        if e.message.starts_with(e.file.as_str()) {
+            let _ = writeln!(s, "error: {}", e.message);
+        } else {
+            let _ = writeln!(s, "error: {}: {}", e.file, e.message);
+        }
     }
     let all: Vec<&Misconfig> = report.findings.iter().collect();
     let _ = writeln!(
