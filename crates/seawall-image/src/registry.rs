@@ -205,7 +205,16 @@ impl Registry {
                     };
                     return Err(self.err(format!("{url}: HTTP {code}: {what}")));
                 }
-                Err(e) => return Err(self.err(format!("{url}: {e}"))),
+                Err(e) => {
+                    // ureq's transport errors already start with the URL
+                    let e = e.to_string();
+                    let msg = if e.starts_with(url) {
+                        e
+                    } else {
+                        format!("{url}: {e}")
+                    };
+                    return Err(self.err(msg));
+                }
             }
         }
         Err(self.err(format!("{url}: unauthorized after token exchange")))
