@@ -420,8 +420,74 @@ pub fn split_image(image: &str) -> (String, String) {
     }
 }
 
-/// One process's fds.
-pub type FdTable = HashMap<i64, FdInfo>;
+/// Fds below this number live in a vector indexed by number.
+const SMALL_FDS: usize = 1024;
+
+/// One process's fds: the small numbers (nearly all fds) in a vector
+/// indexed by fd, any others in a map.
+#[derive(Debug, Clone, Default)]
+pub struct FdTable {
+    small: Vec<Option<FdInfo>>,
+    big: HashMap<i64, FdInfo>,
+    len: usize,
+}
+
+impl FdTable {
+    fn slot(fd: i64) -> Option<usize> {
+        usize::try_from(fd).ok().filter(|i| *i < SMALL_FDS)
+    }
+    pub fn get(&self, fd: &i64) -> Option<&FdInfo> {
+        match Self::slot(*fd) {
+            Some(i) => self.small.get(i).and_then(Option::as_ref),
+            None => self.big.get(fd),
+        }
+    }
+    pub fn get_mut(&mut self, fd: &i64) -> Option<&mut FdInfo> {
+        match Self::slot(*fd) {
+            Some(i) => self.small.get_mut(i).and_then(Option::as_mut),
+            None => self.big.get_mut(fd),
+        }
+    }
+    pub fn contains_key(&self, fd: &i64) -> bool {
+        self.get(fd).is_some()
+    }
+    /// Insert or replace; returns the replaced entry.
+    pub fn insert(&mut self, fd: i64, info: FdInfo) -> Option<FdInfo> {
+        let old = match Self::slot(fd) {
+            Some(i) => {
+                if self.small.len() <= i {
+                    self.small.resize_with(i + 1, || None);
+                }
+                self.small.get_mut(i).and_then(|s| s.replace(info))
+            }
+            None => self.big.insert(fd, info),
+        };
+        if old.is_none() {
+            self.len += 1;
+        }
+        old
+    }
+    pub fn remove(&mut self, fd: &i64) -> Option<FdInfo> {
+        let old = match Self::slot(*fd) {
+            Some(i) => self.small.get_mut(i).and_then(Option::take),
+            None => self.big.remove(fd),
+        };
+        if old.is_some() {
+            self.len -= 1;
+        }
+        old
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Every fd, small numbers first in order.
+    pub fn values(&self) -> impl Iterator<Item = &FdInfo> {
+        self.small.iter().flatten().chain(self.big.values())
+    }
+}
 
 /// All state tables.
 #[derive(Debug, Default, Clone)]
@@ -1241,6 +1307,45 @@ mod tests {
         assert_eq!(basename("/usr/bin/cat"), "cat");
         assert_eq!(dirname("/usr/bin/cat"), "/usr/bin");
         assert_eq!(dirname("/x"), "/");
+    }
+
+    #[test]
+    fn fd_table_agrees_with_a_map() {
+        // random inserts, replaces and removes over small, large and
+        // negative fd numbers: the same contents as a plain map
+        let mut t = FdTable::default();
+        let mut m: std::collections::HashMap<i64, i64> = Default::default();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for step in 0..20_000i64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let fd = match x % 4 {
+                0 => (x >> 8) as i64 % 64,
+                1 => 1000 + (x >> 8) as i64 % 50,
+                2 => (x >> 8) as i64 % 100_000,
+                _ => -((x >> 8) as i64 % 5),
+            };
+            if (x >> 40).is_multiple_of(3) {
+                assert_eq!(t.remove(&fd).map(|f| f.flags), m.remove(&fd), "{fd}");
+            } else {
+                let info = FdInfo {
+                    num: fd,
+                    flags: step,
+                    ..Default::default()
+                };
+                assert_eq!(t.insert(fd, info).map(|f| f.flags), m.insert(fd, step));
+            }
+            assert_eq!(t.len(), m.len());
+            assert_eq!(t.get(&fd).map(|f| f.flags), m.get(&fd).copied());
+            assert_eq!(t.contains_key(&fd), m.contains_key(&fd));
+        }
+        let mut a: Vec<(i64, i64)> = t.values().map(|f| (f.num, f.flags)).collect();
+        let mut b: Vec<(i64, i64)> = m.into_iter().collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        assert!(!t.is_empty());
     }
 
     #[test]
