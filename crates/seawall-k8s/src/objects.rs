@@ -215,7 +215,7 @@ fn collect<'a>(
         )));
     }
     let meta = &v["metadata"];
-    out.push(Object {
+    let obj = Object {
         doc,
         pointer,
         value: v,
@@ -226,6 +226,99 @@ fn collect<'a>(
             .or_else(|| meta["generateName"].as_str())
             .unwrap_or("<unnamed>"),
         namespace: meta["namespace"].as_str(),
-    });
+    };
+    if let Some(t) = obj.pod_template() {
+        if let Some((rel, what, found)) = pod_shape_error(t.spec) {
+            let ptr = format!("{}/spec{rel}", t.pointer);
+            return Err(Error::Manifest {
+                file: file.to_string(),
+                line: obj.line_of(&ptr),
+                message: format!(
+                    "{}: {} must be {what}, found {found}",
+                    obj.display(),
+                    field_path(&ptr)
+                ),
+            });
+        }
+    }
+    out.push(obj);
     Ok(())
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// `/spec/containers/0/ports` as Kubernetes writes it: `spec.containers[0].ports`.
+fn field_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').filter(|s| !s.is_empty()) {
+        if seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(seg);
+        }
+    }
+    out
+}
+
+/// The first place where a pod spec does not have the shape the API server
+/// requires of the fields the checks read (the API server would reject the
+/// object, so no verdict on it would mean anything): its pointer relative
+/// to the spec, what it must be and what it is.
+fn pod_shape_error(spec: &Value) -> Option<(String, &'static str, &'static str)> {
+    let ok = |v: &Value, mapping: bool| -> bool {
+        v.is_null() || if mapping { v.is_object() } else { v.is_array() }
+    };
+    if !ok(spec, true) {
+        return Some((String::new(), "a mapping", json_type(spec)));
+    }
+    for key in ["securityContext", "nodeSelector"] {
+        if !ok(&spec[key], true) {
+            return Some((format!("/{key}"), "a mapping", json_type(&spec[key])));
+        }
+    }
+    if !ok(&spec["volumes"], false) {
+        return Some(("/volumes".into(), "a list", json_type(&spec["volumes"])));
+    }
+    for kind in ["containers", "initContainers", "ephemeralContainers"] {
+        let list = &spec[kind];
+        if !ok(list, false) {
+            return Some((format!("/{kind}"), "a list of containers", json_type(list)));
+        }
+        for (i, c) in list.as_array().into_iter().flatten().enumerate() {
+            if !c.is_object() {
+                return Some((
+                    format!("/{kind}/{i}"),
+                    "a container (a mapping)",
+                    json_type(c),
+                ));
+            }
+            for key in ["securityContext", "resources"] {
+                if !ok(&c[key], true) {
+                    return Some((
+                        format!("/{kind}/{i}/{key}"),
+                        "a mapping",
+                        json_type(&c[key]),
+                    ));
+                }
+            }
+            for key in ["ports", "volumeMounts", "env"] {
+                if !ok(&c[key], false) {
+                    return Some((format!("/{kind}/{i}/{key}"), "a list", json_type(&c[key])));
+                }
+            }
+        }
+    }
+    None
 }

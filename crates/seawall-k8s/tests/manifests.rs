@@ -250,6 +250,34 @@ fn unknown_kinds_are_a_clear_error() {
 }
 
 #[test]
+fn pod_specs_of_the_wrong_shape_are_a_clear_error() {
+    let err = |text: &str| {
+        check_str("s.yaml", text, &pss("baseline"))
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers: 5\n"),
+        "s.yaml:5: Pod/x: spec.containers must be a list of containers, found a number"
+    );
+    assert_eq!(
+        err("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: nginx\n        securityContext: [privileged]\n"),
+        "s.yaml:10: Deployment/d: spec.template.spec.containers[0].securityContext must be a mapping, found a list"
+    );
+    assert_eq!(
+        err("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - nginx\n"),
+        "s.yaml:6: Pod/x: spec.containers[0] must be a container (a mapping), found a string"
+    );
+    // absent and null fields are fine
+    assert!(check_str(
+        "s.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  volumes: null\n  containers:\n  - name: a\n    image: nginx:1.27\n",
+        &pss("baseline"),
+    )
+    .is_ok());
+}
+
+#[test]
 fn billion_laughs_is_refused_quickly() {
     let mut t = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
     let mut prev = 'a';
