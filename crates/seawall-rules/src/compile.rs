@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use seawall_event::EventType;
 
 use crate::cond::{Expr, FieldRef, Op, Rhs, Transformer, Value};
-use crate::fields::{self, Ctx, FType, Fid, Field, FieldError, V};
+use crate::fields::{self, Ctx, FType, Fid, Field, FieldError, Num, V};
 
 /// A compiled condition.
 #[derive(Debug, Clone)]
@@ -809,6 +809,25 @@ pub(crate) fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
     if c.lhs.tr.is_empty() {
         if fields::is_any_of(&c.lhs.field.id) {
             return eval_any_of(c, ctx);
+        }
+        // common integer and boolean fields: the comparisons `cmp_one`
+        // makes for `V::I` / `V::B` with these operands, without a value
+        if matches!(
+            c.rhs,
+            Operand::None | Operand::Int(_) | Operand::Bool(_) | Operand::IntSet(_)
+        ) {
+            if let Some(v) = ctx.num_field(&c.lhs.field.id) {
+                return match (v, c.op, &c.rhs) {
+                    (None, ..) => false,
+                    (Some(_), Op::Exists, _) => true,
+                    (Some(Num::I(i)), op, Operand::Int(r)) => cmp_ord(i.cmp(r), op),
+                    (Some(Num::I(i)), op, Operand::Bool(r)) => cmp_ord(i.cmp(&i64::from(*r)), op),
+                    (Some(Num::B(b)), op, Operand::Bool(r)) => cmp_ord(b.cmp(r), op),
+                    (Some(Num::I(i)), _, Operand::IntSet(set)) => set.contains(&i),
+                    (Some(Num::B(b)), _, Operand::IntSet(set)) => set.contains(&i64::from(b)),
+                    _ => false,
+                };
+            }
         }
         // common string fields: compare without building a value
         if !matches!(c.rhs, Operand::Field(_)) {

@@ -429,6 +429,22 @@ impl V<'_> {
     }
 }
 
+/// An integer or boolean field value (see [`Ctx::num_field`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Num {
+    I(i64),
+    B(bool),
+}
+
+impl Num {
+    pub fn to_v(self) -> V<'static> {
+        match self {
+            Num::I(i) => V::I(i),
+            Num::B(b) => V::B(b),
+        }
+    }
+}
+
 /// Everything extraction needs for one event.
 pub struct Ctx<'a> {
     pub ev: &'a Event,
@@ -814,6 +830,49 @@ impl<'a> Ctx<'a> {
             ContainerImage => self.container().and_then(|c| opt(&c.info.image)),
             ContainerImageRepository => self.container().and_then(|c| opt(&c.repository)),
             ContainerImageTag => self.container().and_then(|c| opt(&c.tag)),
+            _ => return None,
+        })
+    }
+
+    /// For the common integer and boolean fields: the value
+    /// [`Ctx::extract`] gives, as `Some(Some(Num::I(..)))` for `V::I`,
+    /// `Some(Some(Num::B(..)))` for `V::B`, `Some(None)` for NULL, without
+    /// building a [`V`]; `None` for every other field.
+    pub fn num_field(&self, id: &Fid) -> Option<Option<Num>> {
+        use Fid::*;
+        let ev = self.ev;
+        let th = self.th;
+        Some(match id {
+            EvtNum => Some(Num::I(self.evtnum as i64)),
+            EvtRawres => Some(Num::I(ev.res)),
+            EvtFailed => Some(Num::B(ev.res < 0)),
+            EvtIsOpenRead => Some(Num::B(
+                self.is_open() && matches!(self.open_flags() & 3, 0 | 2),
+            )),
+            EvtIsOpenWrite => Some(Num::B(
+                self.is_open() && matches!(self.open_flags() & 3, 1 | 2),
+            )),
+            ProcPid => th.map(|t| Num::I(t.pid)),
+            ProcPpid => th.map(|t| Num::I(t.ptid)),
+            ProcTty => th.map(|t| Num::I(i64::from(t.tty))),
+            ProcDuration => th.map(|t| Num::I(ev.ts_ns.saturating_sub(t.start_ts) as i64)),
+            ProcIsExeUpperLayer => th.map(|t| Num::B(t.image.exe_upper_layer)),
+            ProcIsExeFromMemfd => th.map(|t| Num::B(t.image.exe_from_memfd)),
+            ProcIsExeWritable => th.map(|t| Num::B(t.image.exe_writable)),
+            ThreadTid => Some(Num::I(ev.tid)),
+            ThreadIsMain => Some(Num::B(ev.tid == ev.pid)),
+            UserUid => th.map(|t| Num::I(i64::from(t.uid))),
+            UserLoginuid => th.map(|t| {
+                Num::I(if t.loginuid == u32::MAX {
+                    -1
+                } else {
+                    i64::from(t.loginuid)
+                })
+            }),
+            GroupGid => th.map(|t| Num::I(i64::from(t.gid))),
+            FdNum => self.fd.map(|f| Num::I(f.num)),
+            FdConnected => self.fd.map(|f| Num::B(f.connected)),
+            FdIsServer => self.fd.map(|f| Num::B(f.role == Role::Server)),
             _ => return None,
         })
     }
@@ -1405,6 +1464,41 @@ mod tests {
                 }
                 assert!(ctx
                     .str_field(&resolve("user.name", None).unwrap().id)
+                    .is_none());
+                for n in [
+                    "evt.num",
+                    "evt.rawres",
+                    "evt.failed",
+                    "evt.is_open_read",
+                    "evt.is_open_write",
+                    "proc.pid",
+                    "proc.ppid",
+                    "proc.tty",
+                    "proc.duration",
+                    "proc.is_exe_upper_layer",
+                    "proc.is_exe_from_memfd",
+                    "proc.is_exe_writable",
+                    "thread.tid",
+                    "thread.ismain",
+                    "user.uid",
+                    "user.loginuid",
+                    "group.gid",
+                    "fd.num",
+                    "fd.connected",
+                    "fd.is_server",
+                ] {
+                    let f = resolve(n, None).unwrap();
+                    let fast = ctx.num_field(&f.id).expect(n);
+                    let want = ctx.extract(&f.id);
+                    assert_eq!(
+                        fast.map(Num::to_v).unwrap_or(V::Null),
+                        want,
+                        "{n} on {:?}",
+                        ev.evt_type
+                    );
+                }
+                assert!(ctx
+                    .num_field(&resolve("proc.vpid", None).unwrap().id)
                     .is_none());
             }
             st.finish(ev);
