@@ -270,7 +270,10 @@ impl FdInfo {
             _ => {}
         }
         if let Some(p) = &t.l4proto {
-            self.l4proto = Some(Arc::from(p.as_str()));
+            // usually the protocol the socket was created with: keep it
+            if self.l4proto.as_deref() != Some(p.as_str()) {
+                self.l4proto = Some(Arc::from(p.as_str()));
+            }
         }
         if t.sip.is_some() {
             self.sip = t.sip;
@@ -313,20 +316,19 @@ fn push_ip(out: &mut String, ip: &IpAddr) {
 }
 
 /// Append an unsigned integer in decimal.
-fn push_uint(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
+fn push_uint(out: &mut String, n: u64) {
+    // digits from the most significant, without a buffer or UTF-8 check
+    let mut div = 1;
+    while div <= n / 10 {
+        div *= 10;
+    }
     loop {
-        i -= 1;
-        if let Some(b) = buf.get_mut(i) {
-            *b = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
+        out.push(char::from(b'0' + ((n / div) % 10) as u8));
+        if div == 1 {
             break;
         }
+        div /= 10;
     }
-    out.push_str(std::str::from_utf8(buf.get(i..).unwrap_or(&[])).unwrap_or(""));
 }
 
 /// `sip:sport->dip:dport`, as Falco names an inet socket.
@@ -1211,6 +1213,28 @@ mod tests {
             ("localhost:5000/app".into(), "".into())
         );
         assert_eq!(split_image("busybox"), ("busybox".into(), "".into()));
+    }
+
+    #[test]
+    fn uints_render_as_display_does() {
+        for n in [
+            0u64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            255,
+            1000,
+            65535,
+            99_999,
+            u64::MAX / 10,
+            u64::MAX,
+        ] {
+            let mut s = String::from("x");
+            push_uint(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
     }
 
     #[test]
