@@ -10,6 +10,7 @@
 //! The documented wire format is in `docs/events.md`. Every line of a replay
 //! file is one [`Record`], a JSON object tagged by `"kind"`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{BufRead, Write};
@@ -109,9 +110,94 @@ impl Event {
 
 /// Syscall parameters: an ordered list of `(name, value)` pairs, written as
 /// a JSON object. Lookup is a linear scan (syscalls have a handful of
-/// parameters), which beats hashing for this size.
+/// parameters), which beats hashing for this size. The parameter names the
+/// sensor and Falco use are static strings (see [`param_name`]): building
+/// and dropping an event allocates nothing for them.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Args(pub Vec<(String, ArgValue)>);
+pub struct Args(pub Vec<(Cow<'static, str>, ArgValue)>);
+
+/// A parameter name as a static string when it is one of the known ones
+/// (every name the sensor writes, and Falco's common ones); otherwise owned.
+pub fn param_name(name: &str) -> Cow<'static, str> {
+    let known: &'static str = match name {
+        "addr" => "addr",
+        "arg2_int" => "arg2_int",
+        "args" => "args",
+        "backlog" => "backlog",
+        "clockid" => "clockid",
+        "cmd" => "cmd",
+        "comm" => "comm",
+        "cpu" => "cpu",
+        "cwd" => "cwd",
+        "data" => "data",
+        "dev" => "dev",
+        "dir" => "dir",
+        "dirfd" => "dirfd",
+        "domain" => "domain",
+        "egid" => "egid",
+        "entries" => "entries",
+        "euid" => "euid",
+        "exe" => "exe",
+        "fd" => "fd",
+        "fd1" => "fd1",
+        "fd2" => "fd2",
+        "fd_mode" => "fd_mode",
+        "filename" => "filename",
+        "flags" => "flags",
+        "fmode" => "fmode",
+        "gid" => "gid",
+        "group_fd" => "group_fd",
+        "how" => "how",
+        "initval" => "initval",
+        "ino" => "ino",
+        "length" => "length",
+        "linkdirfd" => "linkdirfd",
+        "linkpath" => "linkpath",
+        "loginuid" => "loginuid",
+        "mode" => "mode",
+        "name" => "name",
+        "new_root" => "new_root",
+        "newdir" => "newdir",
+        "newdirfd" => "newdirfd",
+        "newfd" => "newfd",
+        "newpath" => "newpath",
+        "nstype" => "nstype",
+        "olddir" => "olddir",
+        "olddirfd" => "olddirfd",
+        "oldfd" => "oldfd",
+        "oldpath" => "oldpath",
+        "option" => "option",
+        "path" => "path",
+        "pathname" => "pathname",
+        "pid" => "pid",
+        "pos" => "pos",
+        "prot" => "prot",
+        "proto" => "proto",
+        "ptid" => "ptid",
+        "put_old" => "put_old",
+        "request" => "request",
+        "res" => "res",
+        "resolve" => "resolve",
+        "ret" => "ret",
+        "rgid" => "rgid",
+        "ruid" => "ruid",
+        "sgid" => "sgid",
+        "sig" => "sig",
+        "size" => "size",
+        "status" => "status",
+        "suid" => "suid",
+        "target" => "target",
+        "tid" => "tid",
+        "trusted_exepath" => "trusted_exepath",
+        "tty" => "tty",
+        "tuple" => "tuple",
+        "type" => "type",
+        "uargs" => "uargs",
+        "uid" => "uid",
+        _ => return Cow::Owned(name.to_string()),
+    };
+    Cow::Borrowed(known)
+}
 
 impl Args {
     pub fn is_empty(&self) -> bool {
@@ -128,11 +214,11 @@ impl Args {
         if let Some(slot) = self.0.iter_mut().find(|(n, _)| n == name) {
             slot.1 = value;
         } else {
-            self.0.push((name.to_string(), value));
+            self.0.push((param_name(name), value));
         }
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ArgValue)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v))
+        self.0.iter().map(|(n, v)| (n.as_ref(), v))
     }
 }
 
@@ -157,8 +243,8 @@ impl<'de> Deserialize<'de> for Args {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Args, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = a.next_entry::<String, ArgValue>()? {
-                    out.push((k, v));
+                while let Some((k, v)) = a.next_entry::<Cow<'de, str>, ArgValue>()? {
+                    out.push((param_name(&k), v));
                 }
                 Ok(Args(out))
             }
