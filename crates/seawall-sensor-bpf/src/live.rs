@@ -1,6 +1,6 @@
 //! Loading, attaching and reading the BPF program.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;
 use std::rc::Rc;
@@ -13,17 +13,24 @@ use seawall_event::{EventType, Record};
 use crate::skel::{SensorSkel, SensorSkelBuilder};
 use crate::{Converter, Error, SensorConfig, Stats};
 
-/// Most records converted per `poll` call, so callers keep control.
+/// Most records handed out per `poll` call, so callers keep control.
 const POLL_BATCH: usize = 65_536;
+
+/// What the ring-buffer callback shares with the sensor: kernel records are
+/// converted in place (no copy of the raw bytes) and queued as events.
+struct Reader {
+    conv: RefCell<Converter>,
+    queue: RefCell<VecDeque<Record>>,
+    records_read: Cell<u64>,
+    decode_errors: Cell<u64>,
+}
 
 /// The running sensor. Dropping it detaches every program.
 pub struct Sensor {
     skel: SensorSkel<'static>,
     rb: RingBuffer<'static>,
-    queue: Rc<RefCell<VecDeque<Vec<u8>>>>,
-    conv: Converter,
+    reader: Rc<Reader>,
     stats: Stats,
-    free: Vec<Vec<u8>>,
 }
 
 fn bpf_err(what: &str, e: libbpf_rs::Error) -> Error {
@@ -70,12 +77,27 @@ impl Sensor {
             )
         })?;
 
-        let queue: Rc<RefCell<VecDeque<Vec<u8>>>> = Rc::new(RefCell::new(VecDeque::new()));
-        let q = queue.clone();
+        let reader = Rc::new(Reader {
+            conv: RefCell::new(Converter::new()),
+            queue: RefCell::new(VecDeque::new()),
+            records_read: Cell::new(0),
+            decode_errors: Cell::new(0),
+        });
+        let r = reader.clone();
         let mut builder = RingBufferBuilder::new();
         builder
             .add(&skel.maps.events, move |data: &[u8]| {
-                q.borrow_mut().push_back(data.to_vec());
+                r.records_read.set(r.records_read.get() + 1);
+                let (Ok(mut conv), Ok(mut queue)) =
+                    (r.conv.try_borrow_mut(), r.queue.try_borrow_mut())
+                else {
+                    // not reachable: the callback runs inside poll, which holds neither
+                    r.decode_errors.set(r.decode_errors.get() + 1);
+                    return 0;
+                };
+                if !conv.convert(data, &mut |rec| queue.push_back(rec)) {
+                    r.decode_errors.set(r.decode_errors.get() + 1);
+                }
                 0
             })
             .map_err(|e| bpf_err("set up the ring buffer reader", e))?;
@@ -85,10 +107,8 @@ impl Sensor {
         let mut s = Sensor {
             skel,
             rb,
-            queue,
-            conv: Converter::new(),
+            reader,
             stats: Stats::default(),
-            free: Vec::new(),
         };
         s.set_wanted(&cfg.wanted)?;
         Ok(s)
@@ -103,16 +123,20 @@ impl Sensor {
             std::process::id(),
             &mut |id, rt, pid| crate::container::lookup(id, rt, pid),
         );
+        let mut conv = self.reader.conv.borrow_mut();
         for id in crate::procscan::container_ids(&recs) {
-            self.conv.mark_described(&id);
+            conv.mark_described(&id);
         }
         recs
     }
 
-    /// Wait up to `timeout` for records and hand each converted record to
-    /// `out`. Returns the number of kernel records consumed.
+    /// Wait up to `timeout` for records and hand the converted records to
+    /// `out` (at most `POLL_BATCH` per call; the rest wait for the next
+    /// call, which then does not block). Returns the number of kernel
+    /// records read from the ring during this call.
     pub fn poll(&mut self, timeout: Duration, out: &mut dyn FnMut(Record)) -> Result<usize, Error> {
-        if self.queue.borrow().is_empty() {
+        let read_before = self.reader.records_read.get();
+        if self.reader.queue.borrow().is_empty() {
             let rc = self.rb.poll_raw(timeout);
             if rc < 0 && rc != -libc::EINTR {
                 return Err(Error::Poll(
@@ -132,21 +156,15 @@ impl Sensor {
         }
         let mut n = 0;
         loop {
-            let item = self.queue.borrow_mut().pop_front();
-            let Some(buf) = item else { break };
+            let item = self.reader.queue.borrow_mut().pop_front();
+            let Some(rec) = item else { break };
+            out(rec);
             n += 1;
-            self.stats.records_read += 1;
-            if !self.conv.convert(&buf, out) {
-                self.stats.decode_errors += 1;
-            }
-            if self.free.len() < 64 {
-                self.free.push(buf);
-            }
             if n >= POLL_BATCH {
                 break;
             }
         }
-        Ok(n)
+        Ok((self.reader.records_read.get() - read_before) as usize)
     }
 
     /// Capture exactly the state-keeping syscalls plus `wanted` (all
@@ -200,6 +218,8 @@ impl Sensor {
     /// Kernel and user-space counters.
     pub fn stats(&self) -> Stats {
         let mut s = self.stats;
+        s.records_read = self.reader.records_read.get();
+        s.decode_errors = self.reader.decode_errors.get();
         let sum = |idx: u32| -> u64 {
             self.skel
                 .maps
