@@ -810,36 +810,18 @@ pub(crate) fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
         if fields::is_any_of(&c.lhs.field.id) {
             return eval_any_of(c, ctx);
         }
-        // common integer and boolean fields: the comparisons `cmp_one`
-        // makes for `V::I` / `V::B` with these operands, without a value
-        if matches!(
-            c.rhs,
-            Operand::None | Operand::Int(_) | Operand::Bool(_) | Operand::IntSet(_)
-        ) {
-            if let Some(v) = ctx.num_field(&c.lhs.field.id) {
-                return match (v, c.op, &c.rhs) {
-                    (None, ..) => false,
-                    (Some(_), Op::Exists, _) => true,
-                    (Some(Num::I(i)), op, Operand::Int(r)) => cmp_ord(i.cmp(r), op),
-                    (Some(Num::I(i)), op, Operand::Bool(r)) => cmp_ord(i.cmp(&i64::from(*r)), op),
-                    (Some(Num::B(b)), op, Operand::Bool(r)) => cmp_ord(b.cmp(r), op),
-                    (Some(Num::I(i)), _, Operand::IntSet(set)) => set.contains(&i),
-                    (Some(Num::B(b)), _, Operand::IntSet(set)) => set.contains(&i64::from(b)),
-                    _ => false,
-                };
-            }
+        if let Some(r) = num_check(c, ctx) {
+            return r;
         }
-        // common string fields: compare without building a value
-        if !matches!(c.rhs, Operand::Field(_)) {
-            if let Some(v) = ctx.str_field(&c.lhs.field.id) {
-                return match v {
-                    None => false,
-                    Some(_) if c.op == Op::Exists => true,
-                    Some(s) => cmp_str(s, c.op, &c.rhs),
-                };
-            }
+        if let Some(r) = str_check(c, ctx) {
+            return r;
         }
     }
+    eval_check_values(c, ctx)
+}
+
+/// `eval_check` by extracting the field's value (every field and operand).
+fn eval_check_values(c: &Check, ctx: &Ctx<'_>) -> bool {
     let v = c.lhs.extract(ctx);
     if c.op == Op::Exists {
         return match v {
@@ -870,6 +852,65 @@ pub(crate) fn eval_check(c: &Check, ctx: &Ctx<'_>) -> bool {
         },
         one => cmp_one(&one, c.op, rhs),
     }
+}
+
+/// Whether [`num_check`] (`Some(true)`) or [`str_check`] (`Some(false)`)
+/// may decide `c`: the field has no transformers, is not an "any of" field
+/// and the operand is constant. They still return `None` for fields
+/// without a fast extraction.
+pub(crate) fn fast_kind(c: &Check) -> Option<bool> {
+    if !c.lhs.tr.is_empty() || fields::is_any_of(&c.lhs.field.id) {
+        return None;
+    }
+    match (&c.rhs, c.lhs.field.ftype) {
+        (Operand::Field(_), _) => None,
+        (
+            Operand::None | Operand::Int(_) | Operand::Bool(_) | Operand::IntSet(_),
+            FType::Int | FType::Bool,
+        ) => Some(true),
+        (_, FType::Str) => Some(false),
+        _ => None,
+    }
+}
+
+/// For a check with no transformers on a common integer or boolean field
+/// and a constant integer/boolean operand: the comparisons `cmp_one` makes
+/// for `V::I` / `V::B`, without building a value. `None` when the field or
+/// operand is not of that kind.
+#[inline]
+pub(crate) fn num_check(c: &Check, ctx: &Ctx<'_>) -> Option<bool> {
+    if !matches!(
+        c.rhs,
+        Operand::None | Operand::Int(_) | Operand::Bool(_) | Operand::IntSet(_)
+    ) {
+        return None;
+    }
+    let v = ctx.num_field(&c.lhs.field.id)?;
+    Some(match (v, c.op, &c.rhs) {
+        (None, ..) => false,
+        (Some(_), Op::Exists, _) => true,
+        (Some(Num::I(i)), op, Operand::Int(r)) => cmp_ord(i.cmp(r), op),
+        (Some(Num::I(i)), op, Operand::Bool(r)) => cmp_ord(i.cmp(&i64::from(*r)), op),
+        (Some(Num::B(b)), op, Operand::Bool(r)) => cmp_ord(b.cmp(r), op),
+        (Some(Num::I(i)), _, Operand::IntSet(set)) => set.contains(&i),
+        (Some(Num::B(b)), _, Operand::IntSet(set)) => set.contains(&i64::from(b)),
+        _ => false,
+    })
+}
+
+/// For a check with no transformers on a common string field and a
+/// constant operand: compare without building a value. `None` when the
+/// field has no borrowed-string extraction.
+#[inline]
+pub(crate) fn str_check(c: &Check, ctx: &Ctx<'_>) -> Option<bool> {
+    if matches!(c.rhs, Operand::Field(_)) {
+        return None;
+    }
+    Some(match ctx.str_field(&c.lhs.field.id)? {
+        None => false,
+        Some(_) if c.op == Op::Exists => true,
+        Some(s) => cmp_str(s, c.op, &c.rhs),
+    })
 }
 
 /// `eval_check` for fields whose value is "any of" several candidates
@@ -1064,5 +1105,143 @@ pub fn event_types(e: &Expr) -> Option<BTreeSet<String>> {
         Expr::Const(false) => Some(BTreeSet::new()),
         Expr::Macro(_, body) => event_types(body),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::State;
+    use seawall_event::{Event, ProcInfo, ProcessSnapshot};
+
+    /// The fast integer/boolean and string comparisons decide every check
+    /// they take as comparing extracted values does.
+    #[test]
+    fn fast_checks_agree_with_extracted_values() {
+        let mut conds = Vec::new();
+        for f in [
+            "evt.num",
+            "evt.rawres",
+            "evt.failed",
+            "evt.is_open_read",
+            "evt.is_open_write",
+            "proc.pid",
+            "proc.tty",
+            "user.uid",
+            "user.loginuid",
+            "fd.num",
+            "fd.connected",
+        ] {
+            for rhs in [
+                "= 0",
+                "!= 0",
+                "< 0",
+                "<= 1",
+                "> -1",
+                ">= 3",
+                "= true",
+                "= false",
+                "!= true",
+                "in (0, 3, -1)",
+                "in (true)",
+                "exists",
+            ] {
+                conds.push(format!("{f} {rhs}"));
+            }
+        }
+        for f in [
+            "proc.name",
+            "fd.name",
+            "fd.directory",
+            "fd.typechar",
+            "container.id",
+        ] {
+            for rhs in [
+                "= sh",
+                "!= sh",
+                "= /etc/passwd",
+                "in (/etc, sh, f, host)",
+                "startswith /et",
+                "endswith wd",
+                "contains etc",
+                "icontains ETC",
+                "glob '/etc/*'",
+                "pmatch (/etc)",
+                "exists",
+                "< m",
+                "regex '.*ss.*'",
+            ] {
+                conds.push(format!("{f} {rhs}"));
+            }
+        }
+        let checks: Vec<Check> = conds
+            .iter()
+            .filter_map(|c| match compile(&crate::cond::parse(c).unwrap()) {
+                Ok(CNode::Check(c)) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        assert!(checks.len() > 120, "{}", checks.len());
+        let mut st = State::default();
+        st.add_process(ProcessSnapshot {
+            tid: 2,
+            pid: 2,
+            ppid: 1,
+            proc: ProcInfo {
+                comm: "sh".into(),
+                loginuid: u32::MAX,
+                tty: 3,
+                ..Default::default()
+            },
+            container_id: None,
+            fds: vec![],
+        });
+        let open = |pid, res, name: &str, flags: i64| {
+            Event::new(1, pid, pid, EventType::Openat, res)
+                .arg("dirfd", -100i64)
+                .arg("name", name)
+                .arg("flags", flags)
+        };
+        let events = [
+            open(2, 3, "/etc/passwd", 0),
+            open(2, 4, "/etc/ssl", 0o200001),
+            open(2, -2, "/nope", 2),
+            open(9, 0, "rel", 1),
+            Event::new(4, 2, 2, EventType::Read, 5).arg("fd", 3i64),
+        ];
+        let (mut fast, mut total) = (0, 0);
+        for (n, ev) in events.iter().enumerate() {
+            let efd = st.apply(ev);
+            let fd = efd
+                .fd
+                .as_ref()
+                .or_else(|| efd.fd_ref.and_then(|n| st.lookup_fd(ev.pid, n)));
+            let ctx = Ctx {
+                ev,
+                st: &st,
+                th: st.threads.get(&ev.tid),
+                fd,
+                evtnum: n as u64,
+                code: ev.evt_type.code(),
+                flags: None,
+                memo: &[],
+            };
+            for c in &checks {
+                let want = eval_check_values(c, &ctx);
+                let got = match fast_kind(c) {
+                    Some(true) => num_check(c, &ctx),
+                    Some(false) => str_check(c, &ctx),
+                    None => None,
+                };
+                total += 1;
+                if let Some(got) = got {
+                    fast += 1;
+                    assert_eq!(got, want, "{:?} on event {n}", c);
+                }
+                assert_eq!(eval_check(c, &ctx), want, "{:?} on event {n}", c);
+            }
+            st.finish(ev);
+        }
+        assert!(fast * 10 > total * 9, "{fast} of {total}");
     }
 }

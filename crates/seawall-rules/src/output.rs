@@ -116,4 +116,39 @@ mod tests {
         assert_eq!(f.pieces.len(), 5);
         assert!(Format::parse("%nope.field").is_err());
     }
+
+    #[test]
+    fn fields_map_as_built_by_inserts() {
+        use seawall_event::{Event, EventType};
+        let f = Format::parse(
+            "%proc.name %fd.name %evt.type %proc.name %user.uid %fd.num %evt.failed %container.id %proc.aname[2] %fd.name",
+        )
+        .unwrap();
+        let mut st = crate::state::State::default();
+        let ev = Event::new(1, 5, 5, EventType::Openat, 3)
+            .arg("dirfd", -100i64)
+            .arg("name", "/etc/hosts")
+            .arg("flags", 0i64);
+        let efd = st.apply(&ev);
+        let ctx = Ctx {
+            ev: &ev,
+            st: &st,
+            th: st.threads.get(&5),
+            fd: efd.fd_ref.and_then(|n| st.lookup_fd(5, n)),
+            evtnum: 1,
+            code: ev.evt_type.code(),
+            flags: None,
+            memo: &[],
+        };
+        let (text, map) = f.render(&ctx);
+        let mut want = serde_json::Map::new();
+        for p in &f.pieces {
+            if let Piece::Field { name, field } = p {
+                want.insert(name.clone(), ctx.extract(&field.id).to_json());
+            }
+        }
+        assert_eq!(map, want);
+        assert_eq!(map.len(), 8);
+        assert!(text.contains("/etc/hosts openat"), "{text}");
+    }
 }

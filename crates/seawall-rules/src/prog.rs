@@ -15,6 +15,10 @@ const FALSE: u32 = u32::MAX - 1;
 #[derive(Debug, Clone)]
 enum Test {
     Check(Box<Check>),
+    /// A check [`compile::num_check`] decides (else the general path).
+    Num(Box<Check>),
+    /// A check [`compile::str_check`] decides (else the general path).
+    Str(Box<Check>),
     StrAny(Box<StrAny>),
     /// A node evaluated by [`compile::eval`] (`evt.type` tests).
     Tree(Box<CNode>),
@@ -95,7 +99,11 @@ impl Program {
                 }
                 next
             }
-            CNode::Check(c) => self.push(Test::Check(c), t, f),
+            CNode::Check(c) => match compile::fast_kind(&c) {
+                Some(true) => self.push(Test::Num(c), t, f),
+                Some(false) => self.push(Test::Str(c), t, f),
+                None => self.push(Test::Check(c), t, f),
+            },
             CNode::StrAny(g) => self.push(Test::StrAny(g), t, f),
             n @ CNode::EvtType { .. } => self.push(Test::Tree(Box::new(n)), t, f),
             CNode::Memo(id, body) => {
@@ -136,6 +144,14 @@ impl Program {
             };
             let hit = match &ins.test {
                 Test::Check(c) => compile::eval_check(c, ctx),
+                Test::Num(c) => match compile::num_check(c, ctx) {
+                    Some(r) => r,
+                    None => compile::eval_check(c, ctx),
+                },
+                Test::Str(c) => match compile::str_check(c, ctx) {
+                    Some(r) => r,
+                    None => compile::eval_check(c, ctx),
+                },
                 Test::StrAny(g) => compile::eval_str_any(g, ctx),
                 Test::Tree(n) => compile::eval(n, ctx),
                 Test::Memo { id, body } => match ctx.memo.get(*id).map(std::cell::Cell::get) {
