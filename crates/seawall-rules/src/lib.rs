@@ -250,6 +250,15 @@ impl Engine {
         }
     }
 
+    /// Replaces the rules (a reload after an edit), keeping the thread, fd
+    /// and container tables and the event count.
+    pub fn replace_rules(&mut self, ruleset: RuleSet) {
+        let mut next = Engine::new(ruleset, self.opts.clone());
+        std::mem::swap(&mut next.state, &mut self.state);
+        next.evtnum = self.evtnum;
+        *self = next;
+    }
+
     /// Number of rules that will be evaluated.
     pub fn active_rules(&self) -> usize {
         let mut s: HashSet<usize> = self.any.iter().copied().collect();
@@ -725,5 +734,44 @@ mod tests {
             }
         }
         assert!(fired > 10, "{fired}");
+    }
+
+    /// A reload swaps the rules and keeps the tables: a process seen
+    /// before the reload still has its name and its open fd afterwards.
+    #[test]
+    fn replace_rules_keeps_thread_and_fd_state() {
+        let rule = |name: &str, cond: &str| {
+            format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o %proc.name %fd.name\n  priority: WARNING\n")
+        };
+        let load = |src: String| {
+            RuleSet::load_sources(&[("t.yaml", src.as_str())])
+                .unwrap()
+                .0
+        };
+        let mut engine = Engine::new(
+            load(rule("A", "evt.type = openat and fd.name = /etc/a")),
+            EngineOptions::default(),
+        );
+        let mut open = Event::new(1, 7, 7, EventType::Openat, 3)
+            .arg("dirfd", -100i64)
+            .arg("name", "/etc/a")
+            .arg("flags", 0i64);
+        open.proc = Some(seawall_event::ProcInfo {
+            comm: "tool".into(),
+            ..Default::default()
+        });
+        assert_eq!(engine.process(&open).len(), 1);
+        engine.replace_rules(load(rule(
+            "B",
+            "evt.type = read and fd.name = /etc/a and proc.name = tool",
+        )));
+        assert_eq!(engine.rules().len(), 1);
+        assert_eq!(engine.rules()[0].name, "B");
+        // no proc info on the read: name and fd come from the kept tables
+        let read = Event::new(2, 7, 7, EventType::Read, 1).arg("fd", 3i64);
+        let fired = engine.process(&read);
+        assert_eq!(fired.len(), 1, "{fired:?}");
+        assert_eq!(fired[0].rule, "B");
+        assert!(engine.process(&open).is_empty(), "rule A is gone");
     }
 }
