@@ -4,7 +4,10 @@
 //! to the syscalls those rules need (plus the state-keeping ones), feeds the
 //! initial `/proc` snapshot and then every event through the rules engine,
 //! and writes alerts to the chosen outputs. `--metrics ADDR` serves
-//! `/metrics` (Prometheus text) and `/healthz`.
+//! `/metrics` (Prometheus text) and `/healthz`. The rules files are watched:
+//! an edit is loaded within a second (thread and fd state kept, the kernel
+//! filter rewritten for the new rules); rules that fail to load leave the
+//! running ones in place.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -57,6 +60,56 @@ pub struct Args {
     duration: Option<u64>,
 }
 
+/// How often the rules files are checked for changes.
+const RULES_CHECK: Duration = Duration::from_secs(1);
+
+/// The rules files and what they looked like when last loaded.
+struct RulesWatch {
+    files: Vec<(PathBuf, Option<(std::time::SystemTime, u64)>)>,
+    checked: Instant,
+}
+
+impl RulesWatch {
+    fn new(files: &[PathBuf]) -> RulesWatch {
+        RulesWatch {
+            files: files.iter().map(|f| (f.clone(), stamp(f))).collect(),
+            checked: Instant::now(),
+        }
+    }
+
+    /// True (once) when a file changed since the last call that said so;
+    /// looks at the files at most every RULES_CHECK.
+    fn changed(&mut self) -> bool {
+        if self.checked.elapsed() < RULES_CHECK {
+            return false;
+        }
+        self.checked = Instant::now();
+        let mut changed = false;
+        for (f, seen) in self.files.iter_mut() {
+            let now = stamp(f);
+            if now != *seen {
+                *seen = now;
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+/// Modification time and size of a file (None when it cannot be read).
+fn stamp(f: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
+    let m = std::fs::metadata(f).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// The event types to capture for a rule set (all when it does not say).
+fn wanted_types(ruleset: &RuleSet) -> Vec<EventType> {
+    match ruleset.required_event_types() {
+        Some(set) => set.iter().map(|n| EventType::from_name(n)).collect(),
+        None => Vec::new(),
+    }
+}
+
 #[derive(Default)]
 struct Metrics {
     events: u64,
@@ -67,6 +120,8 @@ struct Metrics {
     alerts: BTreeMap<String, u64>,
     output_errors: u64,
     kills: u64,
+    rules_reloads: u64,
+    rules_reload_failures: u64,
     ready: bool,
 }
 
@@ -97,11 +152,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             args.min_priority
         )
     })?;
+    let mut rules_watch = RulesWatch::new(&rules);
     let (ruleset, report) = RuleSet::load(&rules).context("loading rules")?;
-    let wanted: Vec<EventType> = match ruleset.required_event_types() {
-        Some(set) => set.iter().map(|n| EventType::from_name(n)).collect(),
-        None => Vec::new(),
-    };
+    let wanted = wanted_types(&ruleset);
     for name in &args.kill_on {
         if !ruleset.rules.iter().any(|r| &r.name == name) {
             bail!("--kill-on {name:?}: no such rule in the loaded rules");
@@ -162,6 +215,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
+        }
+        if rules_watch.changed() {
+            reload_rules(&rules, &args.kill_on, &mut engine, &mut sensor, &metrics);
         }
         let mut alerts: Vec<Alert> = Vec::new();
         let mut nrec = 0u64;
@@ -259,6 +315,48 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         s.kernel_records, s.kernel_drops
     );
     Ok(0)
+}
+
+/// Loads the rules files again after an edit. The engine keeps its thread,
+/// fd and container state and the kernel filter follows the new rules; when
+/// the files do not load, the running rules stay.
+fn reload_rules(
+    files: &[PathBuf],
+    kill_on: &[String],
+    engine: &mut Engine,
+    sensor: &mut Sensor,
+    metrics: &Arc<Mutex<Metrics>>,
+) {
+    let (ruleset, report) = match RuleSet::load(files) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("seawall: rules changed but do not load, keeping the running rules: {e:#}");
+            metrics
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .rules_reload_failures += 1;
+            return;
+        }
+    };
+    for name in kill_on {
+        if !ruleset.rules.iter().any(|r| &r.name == name) {
+            eprintln!("seawall: warning: --kill-on {name:?}: the reloaded rules have no such rule");
+        }
+    }
+    let wanted = wanted_types(&ruleset);
+    engine.replace_rules(ruleset);
+    if let Err(e) = sensor.set_wanted(&wanted) {
+        eprintln!("seawall: warning: rules reloaded but the kernel filter was not updated: {e}");
+    }
+    eprintln!(
+        "seawall: rules reloaded: {} rules active ({} loaded)",
+        engine.active_rules(),
+        report.rules
+    );
+    metrics
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .rules_reloads += 1;
 }
 
 fn open_sink(spec: &str) -> anyhow::Result<Sink> {
@@ -438,6 +536,16 @@ fn render_metrics(m: &Arc<Mutex<Metrics>>) -> String {
         "seawall_sensor_kills_total",
         "Kill responses queued.",
         g.kills,
+    );
+    line(
+        "seawall_rules_reloads_total",
+        "Rules reloads after an edit of a rules file.",
+        g.rules_reloads,
+    );
+    line(
+        "seawall_rules_reload_failures_total",
+        "Edits of rules files that did not load (the running rules stayed).",
+        g.rules_reload_failures,
     );
     s.push_str(
         "# HELP seawall_alerts_total Alerts per rule.\n# TYPE seawall_alerts_total counter\n",
