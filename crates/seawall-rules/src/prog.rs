@@ -58,7 +58,22 @@ impl Program {
             start: FALSE,
         };
         p.start = p.emit(n, TRUE, FALSE, 0);
+        debug_assert!(p.ordered());
         p
+    }
+
+    /// Every jump goes to an earlier instruction or out of the program
+    /// (what makes [`Program::eval`] terminate).
+    fn ordered(&self) -> bool {
+        let below = |i: usize, to: u32| to == TRUE || to == FALSE || (to as usize) < i;
+        self.ins.iter().enumerate().all(|(i, ins)| {
+            let extra = match ins.test {
+                Test::Memo { body, .. } => body,
+                Test::MemoSet { then, .. } => then,
+                _ => TRUE,
+            };
+            below(i, ins.t) && below(i, ins.f) && below(i, extra)
+        }) && (self.start == TRUE || self.start == FALSE || (self.start as usize) < self.ins.len())
     }
 
     /// Whether the condition is the constant `false`.
@@ -136,12 +151,9 @@ impl Program {
     pub fn eval(&self, ctx: &Ctx<'_>) -> bool {
         let mut pc = self.start;
         // an instruction only jumps to one emitted before it (its
-        // continuations exist when it is emitted), so the program's length
-        // bounds the steps
-        for _ in 0..=self.ins.len() {
-            let Some(ins) = self.ins.get(pc as usize) else {
-                return pc == TRUE;
-            };
+        // continuations exist when it is emitted: see `ordered`), so every
+        // step lowers `pc` until it leaves the program at TRUE or FALSE
+        while let Some(ins) = self.ins.get(pc as usize) {
             let hit = match &ins.test {
                 Test::Check(c) => compile::eval_check(c, ctx),
                 Test::Num(c) => match compile::num_check(c, ctx) {
@@ -177,6 +189,35 @@ impl Program {
             };
             pc = if hit { ins.t } else { ins.f };
         }
-        false
+        pc == TRUE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every upstream rule's programs only jump backwards or out.
+    #[test]
+    fn upstream_programs_only_jump_backwards() {
+        let Some(dir) = seawall_testutil::shared_path("programs_ordered", "rules/falco") else {
+            return;
+        };
+        let files: Vec<_> = [
+            "falco_rules.yaml",
+            "falco-incubating_rules.yaml",
+            "falco-sandbox_rules.yaml",
+        ]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+        let (rs, _) = crate::RuleSet::load(&files).unwrap();
+        let mut n = 0;
+        for r in &rs.rules {
+            let p = Program::new(r.compiled.clone());
+            assert!(p.ordered(), "{}", r.name);
+            n += p.ins.len();
+        }
+        assert!(n > 1000, "{n}");
     }
 }
