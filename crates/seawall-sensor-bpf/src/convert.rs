@@ -189,6 +189,10 @@ impl Converter {
             exe_ino_ctime: r.ctime_ns,
             exe_ino_mtime: r.mtime_ns,
             start_ts: self.wall(r.ts),
+            // written by sensor.bpf.c's sw_exec (args[0] is the old pid)
+            cap_permitted: r.args[1],
+            cap_effective: r.args[2],
+            cap_inheritable: r.args[3],
             ..Default::default()
         });
         e
@@ -503,6 +507,9 @@ mod tests {
         );
         b[112..116]
             .copy_from_slice(&(record::EXE_UPPER_LAYER | record::EXE_WRITABLE).to_le_bytes());
+        b[32..40].copy_from_slice(&0x1ff_ffff_ffffu64.to_le_bytes());
+        b[40..48].copy_from_slice(&0xa80425fbu64.to_le_bytes());
+        b[48..56].copy_from_slice(&0u64.to_le_bytes());
         let out = collect(&mut c, &b);
         let Some(Record::Syscall(e)) = out.last() else {
             panic!()
@@ -514,6 +521,10 @@ mod tests {
         assert_eq!(p.cwd, "/tmp");
         assert!(p.exe_upper_layer && p.exe_writable && !p.exe_from_memfd);
         assert_eq!(e.get_arg("flags").and_then(|a| a.as_i64()), Some(3));
+        assert_eq!(
+            (p.cap_permitted, p.cap_effective, p.cap_inheritable),
+            (0x1ff_ffff_ffff, 0xa80425fb, 0)
+        );
     }
 
     #[test]

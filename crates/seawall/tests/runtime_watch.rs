@@ -798,3 +798,44 @@ fn rules_edit_is_reloaded_and_refilters_the_kernel() {
         "{metrics}"
     );
 }
+
+/// thread.cap_effective of a process exec'd after the sensor started comes
+/// from the exec record: the release_agent rule needs CAP_SYS_ADMIN, so it
+/// fires for a container given that capability and not for a default one.
+#[test]
+fn release_agent_write_needs_cap_sys_admin() {
+    let script = "echo x > /tmp/release_agent";
+    let rule = "Detect release_agent File Container Escapes";
+    let Some(rules) = ready("release_agent") else {
+        return;
+    };
+    {
+        let w = shared(&rules, false)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (_, cname) = run_container("ra_plain", &format!("{script}; sleep 0.3"), false, &[]);
+        std::thread::sleep(Duration::from_secs(1));
+        assert!(
+            w.wait_alert(rule, &cname, Duration::from_millis(10))
+                .is_none(),
+            "fired without CAP_SYS_ADMIN"
+        );
+    }
+    if let Some(a) = expect_rule_in(
+        "release_agent",
+        false,
+        script,
+        rule,
+        false,
+        &["--cap-add", "SYS_ADMIN"],
+    ) {
+        let f = &a["output_fields"];
+        assert_eq!(f["fd.name"], "/tmp/release_agent", "{a}");
+        assert!(
+            f["thread.cap_effective"]
+                .as_str()
+                .is_some_and(|c| c.contains("CAP_SYS_ADMIN")),
+            "{a}"
+        );
+    }
+}

@@ -535,6 +535,15 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	__builtin_memset(&h->sock, 0, sizeof(h->sock));
 	fill_task(h, p, kn, 1);
 	h->args[0] = old_pid;
+	/* the new image's capabilities (kernel_cap_t is 8 bytes in both of its
+	 * layouts: u64 val since 6.3, u32 cap[2] before) */
+	const struct cred *cred = p->cred;
+	h->args[1] = 0;
+	h->args[2] = 0;
+	h->args[3] = 0;
+	bpf_core_read(&h->args[1], 8, &cred->cap_permitted);
+	bpf_core_read(&h->args[2], 8, &cred->cap_effective);
+	bpf_core_read(&h->args[3], 8, &cred->cap_inheritable);
 
 	__u32 off = 0;
 	long n = bpf_probe_read_kernel_str(&b->data[0], SW_PARAM_MAX, bprm->filename);
