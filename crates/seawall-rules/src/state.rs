@@ -1149,6 +1149,22 @@ impl State {
                     }
                 }
             }
+            EventType::Capset => {
+                // the sets in force after the call (Falco's capset exit)
+                if ok {
+                    let set = |n: &str| ev.args.get(n).and_then(ArgValue::as_i64).map(|v| v as u64);
+                    if let (Some(inh), Some(prm), Some(eff), Some(th)) = (
+                        set("cap_inheritable"),
+                        set("cap_permitted"),
+                        set("cap_effective"),
+                        self.threads.get_mut(&ev.tid),
+                    ) {
+                        th.cap_inheritable = inh;
+                        th.cap_permitted = prm;
+                        th.cap_effective = eff;
+                    }
+                }
+            }
             EventType::Setgid
             | EventType::Setresgid
             | EventType::Setregid
@@ -1201,6 +1217,34 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capset_replaces_the_thread_capabilities() {
+        let mut st = State::default();
+        let mut exec = Event::new(1, 9, 9, EventType::Execve, 0);
+        exec.proc = Some(ProcInfo {
+            comm: "tool".into(),
+            cap_permitted: 0x1ff_ffff_ffff,
+            cap_effective: 0x1ff_ffff_ffff,
+            ..Default::default()
+        });
+        st.apply(&exec);
+        let caps = |st: &State| {
+            let t = &st.threads[&9];
+            (t.cap_inheritable, t.cap_permitted, t.cap_effective)
+        };
+        let capset = |res: i64, eff: u64| {
+            Event::new(2, 9, 9, EventType::Capset, res)
+                .arg("cap_inheritable", 0i64)
+                .arg("cap_permitted", eff as i64)
+                .arg("cap_effective", eff as i64)
+        };
+        // a failed capset changes nothing
+        st.apply(&capset(-1, 0));
+        assert_eq!(caps(&st), (0, 0x1ff_ffff_ffff, 0x1ff_ffff_ffff));
+        st.apply(&capset(0, 0x1ff_ffdf_ffff));
+        assert_eq!(caps(&st), (0, 0x1ff_ffdf_ffff, 0x1ff_ffdf_ffff));
+    }
 
     #[test]
     fn images() {

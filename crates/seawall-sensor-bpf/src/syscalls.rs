@@ -377,7 +377,21 @@ pub(crate) static SPECS: &[Spec] = &[
     ),
     spec!(122, "setfsuid", [("res", Ret), ("uid", Int(0))]),
     spec!(123, "setfsgid", [("res", Ret), ("gid", Int(0))]),
-    spec!(126, "capset", [("res", Ret)]),
+    // the kernel side replaces args[2..4] with the task's capability sets
+    // after the call (special 2), as Falco's capset exit event carries them
+    Spec {
+        nr: 126,
+        name: "capset",
+        params: &[
+            ("res", Ret),
+            ("cap_inheritable", U64(2)),
+            ("cap_permitted", U64(3)),
+            ("cap_effective", U64(4)),
+        ],
+        sockaddr_arg: None,
+        fd_arg: None,
+        special: 2,
+    },
     spec!(
         155,
         "pivot_root",
@@ -665,6 +679,7 @@ pub(crate) const STATE_SYSCALLS: &[&str] = &[
     "chdir",
     "fchdir",
     "memfd_create",
+    "capset",
     "setuid",
     "setgid",
     "setresuid",

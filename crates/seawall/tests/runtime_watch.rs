@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const IMAGE: &str = "localhost/seawall-sensor-test:v1";
+const IMAGE: &str = "localhost/seawall-sensor-test:v2";
 
 fn seawall() -> &'static str {
     env!("CARGO_BIN_EXE_seawall")
@@ -800,8 +800,9 @@ fn rules_edit_is_reloaded_and_refilters_the_kernel() {
 }
 
 /// thread.cap_effective of a process exec'd after the sensor started comes
-/// from the exec record: the release_agent rule needs CAP_SYS_ADMIN, so it
-/// fires for a container given that capability and not for a default one.
+/// from the exec record and follows capset: the release_agent rule needs
+/// CAP_SYS_ADMIN, so it fires for a container given that capability, not
+/// for a default one, and not after the process dropped it.
 #[test]
 fn release_agent_write_needs_cap_sys_admin() {
     let script = "echo x > /tmp/release_agent";
@@ -819,6 +820,27 @@ fn release_agent_write_needs_cap_sys_admin() {
             w.wait_alert(rule, &cname, Duration::from_millis(10))
                 .is_none(),
             "fired without CAP_SYS_ADMIN"
+        );
+    }
+    {
+        // the capability dropped with capset before the write: the thread
+        // table follows capset, so no alert although exec granted it
+        let w = shared(&rules, false)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (_, cname, out) = run_container_output(
+            "ra_dropped",
+            "/usr/bin/swtool dropcap-write 21 /tmp/release_agent && echo wrote; sleep 0.3",
+            false,
+            &["--cap-add", "SYS_ADMIN"],
+        );
+        assert!(out.contains("wrote"), "swtool dropcap-write failed: {out}");
+        std::thread::sleep(Duration::from_secs(1));
+        assert!(
+            w.wait_alert(rule, &cname, Duration::from_millis(10))
+                .is_none(),
+            "fired after CAP_SYS_ADMIN was dropped: {:?}",
+            w.alerts()
         );
     }
     if let Some(a) = expect_rule_in(

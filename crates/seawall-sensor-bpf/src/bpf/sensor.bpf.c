@@ -490,6 +490,16 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 			h->args[3] = how.mode;
 		}
 	}
+	if (special == 2) {
+		/* capset: the sets in force after the call, in args[2..4] */
+		const struct cred *cred = t->cred;
+		h->args[2] = 0;
+		h->args[3] = 0;
+		h->args[4] = 0;
+		bpf_core_read(&h->args[2], 8, &cred->cap_inheritable);
+		bpf_core_read(&h->args[3], 8, &cred->cap_permitted);
+		bpf_core_read(&h->args[4], 8, &cred->cap_effective);
+	}
 	if (fd_arg <= SW_ARG_RET) {
 		__s64 fd = fd_arg == SW_ARG_RET ? ret : (__s64)(int)arg_at(h, fd_arg);
 		struct file *f = fd_file(t, fd);

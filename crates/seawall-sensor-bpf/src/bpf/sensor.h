@@ -35,7 +35,7 @@ struct sw_sc_cfg {
 	__u8 str_mask;     /* bit i: argument i is a user string */
 	__u8 sockaddr_arg; /* argument holding a struct sockaddr (len in next arg) */
 	__u8 fd_arg;       /* argument (or SW_ARG_RET) naming an fd to describe */
-	__u8 special;      /* 1: openat2 (read struct open_how) */
+	__u8 special;      /* 1: openat2 (read struct open_how); 2: capset (send the new capability sets) */
 	__u8 pad[3];
 };
 
