@@ -38,6 +38,8 @@ pub(crate) struct Raw<'a> {
     pub tid: u32,
     pub pid: u32,
     pub ppid: u32,
+    /// `uid` .. `vtid` and `comm` are set in exec records only; the others
+    /// leave them zero (the thread table has them).
     pub uid: u32,
     pub gid: u32,
     pub loginuid: u32,

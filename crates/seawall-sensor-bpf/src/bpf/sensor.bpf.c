@@ -174,11 +174,9 @@ static __always_inline __u32 pid_vnr(struct task_struct *t, int tgid)
 	return up.nr;
 }
 
-/* Fills the task part of the header; `kn` is the task's cgroup node
- * (task_cgroup_kn). The current task's comm is copied by a helper that
- * needs no fault handling. */
-static __always_inline void fill_task(struct sw_hdr *h, struct task_struct *t, struct kernfs_node *kn,
-				      int current)
+/* Fills the task part of an exec record (`t` is the current task, `kn` its
+ * cgroup node from task_cgroup_kn). */
+static __always_inline void fill_task(struct sw_hdr *h, struct task_struct *t, struct kernfs_node *kn)
 {
 	const struct cred *cred = t->cred;
 	h->tid = t->pid;
@@ -189,10 +187,7 @@ static __always_inline void fill_task(struct sw_hdr *h, struct task_struct *t, s
 	h->loginuid = t->loginuid.val;
 	h->vtid = pid_vnr(t, 0);
 	h->vpid = pid_vnr(t, 1);
-	if (current)
-		bpf_get_current_comm(&h->comm, sizeof(h->comm));
-	else
-		bpf_probe_read_kernel_str(&h->comm, sizeof(h->comm), t->comm);
+	bpf_get_current_comm(&h->comm, sizeof(h->comm));
 	h->tty = 0;
 	struct tty_struct *tty = t->signal->tty;
 	if (tty) {
@@ -201,6 +196,25 @@ static __always_inline void fill_task(struct sw_hdr *h, struct task_struct *t, s
 		/* new_encode_dev */
 		h->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
 	}
+	h->cgid = kn ? kn->id : 0;
+}
+
+/* The task part of a syscall, fork or exit record: user space takes names,
+ * ids, tty and credentials from the thread table (set by the exec records
+ * and the /proc snapshot, inherited on fork, changed by set*id and capset),
+ * so these records carry only what locates the thread. */
+static __always_inline void fill_task_min(struct sw_hdr *h, struct task_struct *t, struct kernfs_node *kn)
+{
+	h->tid = t->pid;
+	h->pid = t->tgid;
+	h->ppid = t->real_parent->tgid;
+	h->uid = 0;
+	h->gid = 0;
+	h->loginuid = 0;
+	h->vtid = 0;
+	h->vpid = 0;
+	h->tty = 0;
+	__builtin_memset(h->comm, 0, sizeof(h->comm));
 	h->cgid = kn ? kn->id : 0;
 }
 
@@ -430,7 +444,7 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	announce_cgroup(b, kn);
 
 	struct sw_hdr *h = &b->h;
-	fill_task(h, t, kn, 1);
+	fill_task_min(h, t, kn);
 	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = SW_KIND_SYSCALL;
 	h->nr = nr;
@@ -543,7 +557,7 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	h->ret = 0;
 	h->flags = 0;
 	__builtin_memset(&h->sock, 0, sizeof(h->sock));
-	fill_task(h, p, kn, 1);
+	fill_task(h, p, kn);
 	h->args[0] = old_pid;
 	/* the new image's capabilities (kernel_cap_t is 8 bytes in both of its
 	 * layouts: u64 val since 6.3, u32 cap[2] before) */
@@ -616,7 +630,7 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 	h->ret = 0;
 	h->flags = 0;
 	__builtin_memset(h->lens, 0, sizeof(h->lens));
-	fill_task(h, child, kn, 0);
+	fill_task_min(h, child, kn);
 	h->args[0] = parent->pid;
 	h->args[1] = parent->tgid;
 	if (child->tgid == parent->tgid)
@@ -645,7 +659,7 @@ int BPF_PROG(sw_exit, struct task_struct *p)
 	h->nr = 60;
 	h->flags = 0;
 	__builtin_memset(h->lens, 0, sizeof(h->lens));
-	fill_task(h, p, task_cgroup_kn(p), 1);
+	fill_task_min(h, p, task_cgroup_kn(p));
 	h->ret = p->exit_code;
 	submit(b, 0);
 	return 0;

@@ -58,6 +58,8 @@ struct sw_hdr {
 	__u32 tid;
 	__u32 pid;
 	__u32 ppid;
+	/* uid .. vtid and comm: set in exec records only, zero in the others
+	 * (the thread table has them) */
 	__u32 uid;
 	__u32 gid;
 	__u32 loginuid;
