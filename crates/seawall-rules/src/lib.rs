@@ -158,6 +158,8 @@ pub struct Engine {
     /// Rules without an event-type restriction (also in every `by_code`
     /// list, specialised).
     any: Vec<usize>,
+    /// See [`Engine::active_rules`].
+    active: usize,
     state: state::State,
     opts: EngineOptions,
     evtnum: u64,
@@ -177,6 +179,9 @@ impl Engine {
             (0..EventType::COUNT).map(|_| Vec::new()).collect();
         let mut by_name: std::collections::HashMap<String, Vec<usize>> = Default::default();
         let mut any = Vec::new();
+        // selected rules indexed under some type (or every type), counted
+        // before specialisation drops the ones false for a type
+        let mut active = 0;
         // specialised to one known type; left out when false for it
         let mut push_code = |c: usize, i: usize, r: &Rule| {
             let (Some(v), Some(t)) = (by_code.get_mut(c), EventType::KNOWN.get(c)) else {
@@ -200,6 +205,9 @@ impl Engine {
                 && !r.tags.iter().any(|t| dis_tags.contains(t.as_str()));
             if !selected {
                 continue;
+            }
+            if r.event_types.as_ref().is_none_or(|set| !set.is_empty()) {
+                active += 1;
             }
             match &r.event_types {
                 None => {
@@ -241,6 +249,7 @@ impl Engine {
             rules,
             by_code,
             by_name,
+            active,
             any,
             state: state::State::default(),
             opts,
@@ -259,16 +268,10 @@ impl Engine {
         *self = next;
     }
 
-    /// Number of rules that will be evaluated.
+    /// Number of rules that will be evaluated (selected, and indexed under
+    /// at least one event type or under every type).
     pub fn active_rules(&self) -> usize {
-        let mut s: HashSet<usize> = self.any.iter().copied().collect();
-        for v in &self.by_code {
-            s.extend(v.iter().map(|(i, _)| *i));
-        }
-        for v in self.by_name.values() {
-            s.extend(v.iter().copied());
-        }
-        s.len()
+        self.active
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -773,5 +776,30 @@ mod tests {
         assert_eq!(fired.len(), 1, "{fired:?}");
         assert_eq!(fired[0].rule, "B");
         assert!(engine.process(&open).is_empty(), "rule A is gone");
+    }
+
+    /// Rules whose condition is false for every one of their event types
+    /// are not evaluated but still count as active, as before conditions
+    /// were specialised.
+    #[test]
+    fn active_rules_count_rules_specialised_away() {
+        let rule = |name: &str, cond: &str, enabled: bool| {
+            format!(
+                "- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: WARNING\n  enabled: {enabled}\n"
+            )
+        };
+        let src = [
+            rule("R0", "evt.type = openat and evt.type != openat", true),
+            rule("R1", "evt.type = openat and fd.name = /a", true),
+            rule("R2", "evt.type in (nosuch_evt) and proc.name = x", true),
+            rule("R3", "evt.type = openat", false),
+        ]
+        .concat();
+        let (rs, _) = RuleSet::load_sources(&[("t.yaml", &src)]).unwrap();
+        let e = Engine::new(rs, EngineOptions::default());
+        assert_eq!(e.active_rules(), 3);
+        let c = EventType::Openat.code().unwrap();
+        let listed: Vec<usize> = e.by_code[c].iter().map(|(i, _)| *i).collect();
+        assert_eq!(listed, [1]);
     }
 }
