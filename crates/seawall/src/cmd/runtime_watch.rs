@@ -5,9 +5,9 @@
 //! initial `/proc` snapshot and then every event through the rules engine,
 //! and writes alerts to the chosen outputs. `--metrics ADDR` serves
 //! `/metrics` (Prometheus text) and `/healthz`. The rules files are watched:
-//! an edit is loaded within a second (thread and fd state kept, the kernel
-//! filter rewritten for the new rules); rules that fail to load leave the
-//! running ones in place.
+//! an edit is loaded once the files have held still for half a second
+//! (thread and fd state kept, the kernel filter rewritten for the new
+//! rules); rules that fail to load leave the running ones in place.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -61,38 +61,51 @@ pub struct Args {
 }
 
 /// How often the rules files are checked for changes.
-const RULES_CHECK: Duration = Duration::from_secs(1);
+const RULES_CHECK: Duration = Duration::from_millis(500);
+
+/// Modification time and size of each rules file.
+type Stamps = Vec<Option<(std::time::SystemTime, u64)>>;
 
 /// The rules files and what they looked like when last loaded.
 struct RulesWatch {
-    files: Vec<(PathBuf, Option<(std::time::SystemTime, u64)>)>,
+    files: Vec<PathBuf>,
+    loaded: Stamps,
+    /// A change seen at the last check, loaded once it holds still for a
+    /// whole check interval: a file caught half written (truncated, then
+    /// written) would otherwise load as an empty or broken rule set.
+    settling: Option<Stamps>,
     checked: Instant,
 }
 
 impl RulesWatch {
     fn new(files: &[PathBuf]) -> RulesWatch {
         RulesWatch {
-            files: files.iter().map(|f| (f.clone(), stamp(f))).collect(),
+            files: files.to_vec(),
+            loaded: files.iter().map(|f| stamp(f)).collect(),
+            settling: None,
             checked: Instant::now(),
         }
     }
 
-    /// True (once) when a file changed since the last call that said so;
-    /// looks at the files at most every RULES_CHECK.
+    /// True (once) when the files changed and then stayed unchanged for a
+    /// check interval; looks at the files at most every RULES_CHECK.
     fn changed(&mut self) -> bool {
         if self.checked.elapsed() < RULES_CHECK {
             return false;
         }
         self.checked = Instant::now();
-        let mut changed = false;
-        for (f, seen) in self.files.iter_mut() {
-            let now = stamp(f);
-            if now != *seen {
-                *seen = now;
-                changed = true;
-            }
+        let now: Stamps = self.files.iter().map(|f| stamp(f)).collect();
+        if now == self.loaded {
+            self.settling = None;
+            return false;
         }
-        changed
+        if self.settling.as_ref() == Some(&now) {
+            self.settling = None;
+            self.loaded = now;
+            return true;
+        }
+        self.settling = Some(now);
+        false
     }
 }
 
@@ -555,4 +568,34 @@ fn render_metrics(m: &Arc<Mutex<Metrics>>) -> String {
         s.push_str(&format!("seawall_alerts_total{{rule=\"{r}\"}} {n}\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A watch that looks at the files on every call.
+    fn check(w: &mut RulesWatch) -> bool {
+        w.checked = Instant::now() - RULES_CHECK;
+        w.changed()
+    }
+
+    #[test]
+    fn an_edit_loads_once_the_files_hold_still() {
+        let dir = std::env::temp_dir().join(format!("seawall-rules-watch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("rules.yaml");
+        std::fs::write(&f, "- list: a\n  items: [x]\n").unwrap();
+        let mut w = RulesWatch::new(std::slice::from_ref(&f));
+        assert!(!check(&mut w), "unchanged");
+        // caught half written: truncated, then the new text
+        std::fs::write(&f, "").unwrap();
+        assert!(!check(&mut w), "a change is not loaded at first sight");
+        std::fs::write(&f, "- list: a\n  items: [x, y, z]\n").unwrap();
+        assert!(!check(&mut w), "still moving");
+        assert!(check(&mut w), "held still for an interval: load");
+        assert!(!check(&mut w), "loaded once");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
