@@ -293,17 +293,9 @@ fn thread_cpu() -> std::time::Duration {
 }
 
 fn main() {
-    let Some(dir) = seawall_testutil::shared_path("bench_replay", "rules/falco") else {
+    let Some(files) = seawall_testutil::falco_rules("bench_replay") else {
         return;
     };
-    let files: Vec<_> = [
-        "falco_rules.yaml",
-        "falco-incubating_rules.yaml",
-        "falco-sandbox_rules.yaml",
-    ]
-    .iter()
-    .map(|f| dir.join(f))
-    .collect();
     let target: usize = std::env::var("EVENTS")
         .ok()
         .and_then(|s| s.parse().ok())

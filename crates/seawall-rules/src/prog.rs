@@ -200,17 +200,9 @@ mod tests {
     /// Every upstream rule's programs only jump backwards or out.
     #[test]
     fn upstream_programs_only_jump_backwards() {
-        let Some(dir) = seawall_testutil::shared_path("programs_ordered", "rules/falco") else {
+        let Some(files) = seawall_testutil::falco_rules("programs_ordered") else {
             return;
         };
-        let files: Vec<_> = [
-            "falco_rules.yaml",
-            "falco-incubating_rules.yaml",
-            "falco-sandbox_rules.yaml",
-        ]
-        .iter()
-        .map(|f| dir.join(f))
-        .collect();
         let (rs, _) = crate::RuleSet::load(&files).unwrap();
         let mut n = 0;
         for r in &rs.rules {

@@ -5,17 +5,7 @@ use std::path::PathBuf;
 use seawall_rules::RuleSet;
 
 fn upstream() -> Option<Vec<PathBuf>> {
-    let dir = seawall_testutil::shared_path("upstream_rules", "rules/falco")?;
-    Some(
-        [
-            "falco_rules.yaml",
-            "falco-incubating_rules.yaml",
-            "falco-sandbox_rules.yaml",
-        ]
-        .iter()
-        .map(|f| dir.join(f))
-        .collect(),
-    )
+    seawall_testutil::falco_rules("upstream_rules")
 }
 
 #[test]

@@ -59,6 +59,22 @@ pub fn shared_path(test: &str, sub: &str) -> Option<PathBuf> {
     None
 }
 
+/// The three upstream Falco rules files in load order (stable, incubating,
+/// sandbox), from `../shared/rules/falco` (see [`shared_path`]).
+pub fn falco_rules(test: &str) -> Option<Vec<PathBuf>> {
+    let dir = shared_path(test, "rules/falco")?;
+    Some(
+        [
+            "falco_rules.yaml",
+            "falco-incubating_rules.yaml",
+            "falco-sandbox_rules.yaml",
+        ]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect(),
+    )
+}
+
 /// Whether a system tool is on PATH. Under `CI=true` a missing tool that a
 /// test needs is a failure (CI installs everything); elsewhere the test skips
 /// with a message.

@@ -8,17 +8,7 @@ fn seawall() -> Command {
 }
 
 fn upstream() -> Option<Vec<PathBuf>> {
-    let dir = seawall_testutil::shared_path("rules_cli", "rules/falco")?;
-    Some(
-        [
-            "falco_rules.yaml",
-            "falco-incubating_rules.yaml",
-            "falco-sandbox_rules.yaml",
-        ]
-        .iter()
-        .map(|f| dir.join(f))
-        .collect(),
-    )
+    seawall_testutil::falco_rules("rules_cli")
 }
 
 fn fixture(name: &str) -> PathBuf {
