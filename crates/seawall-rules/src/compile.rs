@@ -1212,20 +1212,7 @@ mod tests {
         let (mut fast, mut total) = (0, 0);
         for (n, ev) in events.iter().enumerate() {
             let efd = st.apply(ev);
-            let fd = efd
-                .fd
-                .as_ref()
-                .or_else(|| efd.fd_ref.and_then(|n| st.lookup_fd(ev.pid, n)));
-            let ctx = Ctx {
-                ev,
-                st: &st,
-                th: st.threads.get(&ev.tid),
-                fd,
-                evtnum: n as u64,
-                code: ev.evt_type.code(),
-                flags: None,
-                memo: &[],
-            };
+            let ctx = Ctx::new(ev, &st, &efd, n as u64, &[]);
             for c in &checks {
                 let want = eval_check_values(c, &ctx);
                 let got = match fast_kind(c) {

@@ -461,6 +461,33 @@ pub struct Ctx<'a> {
     pub memo: &'a [std::cell::Cell<u8>],
 }
 
+impl<'a> Ctx<'a> {
+    /// The context for `ev` once [`State::apply`] has run on it: its thread,
+    /// and its fd (the one the event carries, else the table's entry).
+    pub fn new(
+        ev: &'a Event,
+        st: &'a State,
+        efd: &'a crate::state::EventFd,
+        evtnum: u64,
+        memo: &'a [std::cell::Cell<u8>],
+    ) -> Ctx<'a> {
+        let fd = efd
+            .fd
+            .as_ref()
+            .or_else(|| efd.fd_ref.and_then(|n| st.lookup_fd(ev.pid, n)));
+        Ctx {
+            ev,
+            st,
+            th: st.threads.get(&ev.tid),
+            fd,
+            evtnum,
+            code: ev.evt_type.code(),
+            flags: None,
+            memo,
+        }
+    }
+}
+
 /// Render the event's `flags` parameter, when it is an integer with a
 /// Falco rendering; the engine does this once per event because many rules
 /// test `evt.arg.flags`.
@@ -1437,20 +1464,7 @@ mod tests {
         for ev in &events {
             let efd = st.apply(ev);
             {
-                let fd = efd
-                    .fd
-                    .as_ref()
-                    .or_else(|| efd.fd_ref.and_then(|n| st.lookup_fd(ev.pid, n)));
-                let ctx = Ctx {
-                    ev,
-                    st: &st,
-                    th: st.threads.get(&ev.tid),
-                    fd,
-                    evtnum: 1,
-                    code: ev.evt_type.code(),
-                    flags: None,
-                    memo: &[],
-                };
+                let ctx = Ctx::new(ev, &st, &efd, 1, &[]);
                 for n in names {
                     let f = resolve(n, None).unwrap();
                     let fast = ctx.str_field(&f.id).expect(n);

@@ -318,24 +318,7 @@ impl Engine {
         }
         let mut alerts = Vec::new();
         {
-            let st = &self.state;
-            if st.hostname.is_empty() && !self.hostname.is_empty() {
-                // evt.hostname falls back to the engine's hostname
-            }
-            let fd = efd
-                .fd
-                .as_ref()
-                .or_else(|| efd.fd_ref.and_then(|n| st.lookup_fd(ev.pid, n)));
-            let ctx = fields::Ctx {
-                ev,
-                st,
-                th: st.threads.get(&ev.tid),
-                fd,
-                evtnum: self.evtnum,
-                code: ev.evt_type.code(),
-                flags: None,
-                memo: &self.memo,
-            };
+            let ctx = fields::Ctx::new(ev, &self.state, &efd, self.evtnum, &self.memo);
             // candidates in rule order: for a known type, each rule's
             // condition specialised to it; otherwise the general conditions
             let (specialised, general): (&[(usize, prog::Program)], &[usize]) =
@@ -442,20 +425,7 @@ mod tests {
             let mut st = self.state.clone();
             let efd = st.apply(ev);
             let memo = vec![std::cell::Cell::new(0u8); self.memo.len()];
-            let fd = efd
-                .fd
-                .as_ref()
-                .or_else(|| efd.fd_ref.and_then(|n| st.lookup_fd(ev.pid, n)));
-            let ctx = fields::Ctx {
-                ev,
-                st: &st,
-                th: st.threads.get(&ev.tid),
-                fd,
-                evtnum: self.evtnum + 1,
-                code: ev.evt_type.code(),
-                flags: None,
-                memo: &memo,
-            };
+            let ctx = fields::Ctx::new(ev, &st, &efd, self.evtnum + 1, &memo);
             let mut out = Vec::new();
             match (ev.evt_type.code(), specialised) {
                 (Some(c), true) => {
@@ -485,17 +455,7 @@ mod tests {
     }
 
     fn upstream() -> Option<Vec<PathBuf>> {
-        let dir = seawall_testutil::shared_path("specialised_conditions", "rules/falco")?;
-        Some(
-            [
-                "falco_rules.yaml",
-                "falco-incubating_rules.yaml",
-                "falco-sandbox_rules.yaml",
-            ]
-            .iter()
-            .map(|f| dir.join(f))
-            .collect(),
-        )
+        seawall_testutil::falco_rules("specialised_conditions")
     }
 
     fn all_match_engine(files: &[PathBuf]) -> Engine {

@@ -130,16 +130,7 @@ mod tests {
             .arg("name", "/etc/hosts")
             .arg("flags", 0i64);
         let efd = st.apply(&ev);
-        let ctx = Ctx {
-            ev: &ev,
-            st: &st,
-            th: st.threads.get(&5),
-            fd: efd.fd_ref.and_then(|n| st.lookup_fd(5, n)),
-            evtnum: 1,
-            code: ev.evt_type.code(),
-            flags: None,
-            memo: &[],
-        };
+        let ctx = Ctx::new(&ev, &st, &efd, 1, &[]);
         let (text, map) = f.render(&ctx);
         let mut want = serde_json::Map::new();
         for p in &f.pieces {
