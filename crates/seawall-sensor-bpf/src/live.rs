@@ -30,7 +30,6 @@ pub struct Sensor {
     skel: SensorSkel<'static>,
     rb: RingBuffer<'static>,
     reader: Rc<Reader>,
-    stats: Stats,
 }
 
 fn bpf_err(what: &str, e: libbpf_rs::Error) -> Error {
@@ -104,12 +103,7 @@ impl Sensor {
         let rb = builder
             .build()
             .map_err(|e| bpf_err("set up the ring buffer reader", e))?;
-        let mut s = Sensor {
-            skel,
-            rb,
-            reader,
-            stats: Stats::default(),
-        };
+        let mut s = Sensor { skel, rb, reader };
         s.set_wanted(&cfg.wanted)?;
         Ok(s)
     }
@@ -217,9 +211,6 @@ impl Sensor {
 
     /// Kernel and user-space counters.
     pub fn stats(&self) -> Stats {
-        let mut s = self.stats;
-        s.records_read = self.reader.records_read.get();
-        s.decode_errors = self.reader.decode_errors.get();
         let sum = |idx: u32| -> u64 {
             self.skel
                 .maps
@@ -235,9 +226,12 @@ impl Sensor {
                 })
                 .unwrap_or(0)
         };
-        s.kernel_records = sum(0);
-        s.kernel_drops = sum(1);
-        s.signals_sent = sum(3);
-        s
+        Stats {
+            kernel_records: sum(0),
+            kernel_drops: sum(1),
+            signals_sent: sum(3),
+            records_read: self.reader.records_read.get(),
+            decode_errors: self.reader.decode_errors.get(),
+        }
     }
 }
