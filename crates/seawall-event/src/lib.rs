@@ -145,6 +145,8 @@ pub fn param_name(name: &str) -> Cow<'static, str> {
         "fd1" => "fd1",
         "fd2" => "fd2",
         "fd_mode" => "fd_mode",
+        "fd_path" => "fd_path",
+        "fd_tuple" => "fd_tuple",
         "filename" => "filename",
         "flags" => "flags",
         "fmode" => "fmode",
@@ -572,6 +574,9 @@ pub struct FdSnapshot {
     /// Addresses for sockets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuple: Option<SockTuple>,
+    /// Inode number of the open file (what `stat` on the fd gives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ino: Option<u64>,
 }
 
 /// Container metadata.

@@ -261,7 +261,10 @@ impl RuleSet {
         for r in self.rules.iter().filter(|r| r.enabled) {
             out.extend(r.event_types.clone()?);
         }
-        // the state engine needs these to keep its tables right
+        // the state engine needs these to keep its tables right (not
+        // `close`: events from the sensor that name an fd carry the
+        // kernel's description of it, which replaces a table entry the
+        // process closed since; see `State::apply`)
         for t in [
             "execve",
             "execveat",
@@ -274,7 +277,6 @@ impl RuleSet {
             "openat",
             "openat2",
             "creat",
-            "close",
             "dup",
             "dup2",
             "dup3",

@@ -210,6 +210,11 @@ pub struct FdInfo {
     pub role: Role,
     pub connected: bool,
     pub name_changed: bool,
+    /// Inode number of the open file, when the event that made the entry
+    /// carried it (sensor events do; 0 = unknown). Sensor events that name
+    /// an fd carry its inode too, so an entry left behind by an fd closed
+    /// without a captured `close` is recognised and replaced.
+    pub ino: u64,
 }
 
 impl FdInfo {
@@ -532,6 +537,11 @@ fn arg_i64(ev: &Event, name: &str) -> Option<i64> {
     ev.args.get(name).and_then(ArgValue::as_i64)
 }
 
+/// An unsigned argument (an inode number), 0 when absent.
+fn arg_u64(ev: &Event, name: &str) -> u64 {
+    arg_i64(ev, name).map(|v| v as u64).unwrap_or(0)
+}
+
 fn arg_str<'a>(ev: &'a Event, name: &str) -> Option<&'a str> {
     ev.args.get(name).and_then(ArgValue::as_str)
 }
@@ -540,6 +550,46 @@ fn arg_tuple<'a>(ev: &'a Event, name: &str) -> Option<&'a SockTuple> {
     match ev.args.get(name) {
         Some(ArgValue::Sock(t)) => Some(t),
         _ => None,
+    }
+}
+
+const S_IFMT: i64 = 0o170000;
+const S_IFSOCK: i64 = 0o140000;
+const S_IFDIR: i64 = 0o040000;
+const S_IFIFO: i64 = 0o010000;
+
+/// Event types whose kernel fd description is of the fd they return.
+fn creates_fd_from_result(t: &EventType) -> bool {
+    matches!(
+        t,
+        EventType::Open
+            | EventType::Openat
+            | EventType::Openat2
+            | EventType::Creat
+            | EventType::Socket
+            | EventType::Accept
+            | EventType::Accept4
+    )
+}
+
+/// Whether an fd entry of `kind` can be the file of mode `mode`.
+fn kind_fits_mode(kind: FdKind, mode: i64) -> bool {
+    match mode & S_IFMT {
+        S_IFSOCK => matches!(
+            kind,
+            FdKind::Ipv4 | FdKind::Ipv6 | FdKind::Unix | FdKind::Netlink | FdKind::Unknown
+        ),
+        S_IFDIR => kind == FdKind::Directory,
+        S_IFIFO => kind == FdKind::Pipe,
+        _ => !matches!(
+            kind,
+            FdKind::Ipv4
+                | FdKind::Ipv6
+                | FdKind::Unix
+                | FdKind::Netlink
+                | FdKind::Directory
+                | FdKind::Pipe
+        ),
     }
 }
 
@@ -636,6 +686,7 @@ impl State {
                     num: f.fd,
                     kind: f.kind,
                     flags: f.flags.map(i64::from).unwrap_or(0),
+                    ino: f.ino.unwrap_or(0),
                     ..Default::default()
                 };
                 if let Some(t) = &f.tuple {
@@ -782,6 +833,72 @@ impl State {
         }
     }
 
+    /// Make the table's entry for `fd` agree with the kernel's description
+    /// carried by the event (inode `ino`, `fd_mode`, `fd_path` or a tuple).
+    /// Without a captured `close`, the entry may be left from an earlier
+    /// file with the same number (or missing, when the open that made this
+    /// one was filtered out in the kernel): then the entry is rebuilt from
+    /// the description. An entry of unknown inode (a replayed event, or a
+    /// /proc scan without fdinfo inodes) is kept when its kind fits.
+    fn reconcile_fd(&mut self, ev: &Event, fd: i64, ino: u64) {
+        if ino == 0 || fd < 0 {
+            return;
+        }
+        let mode = arg_i64(ev, "fd_mode").unwrap_or(0);
+        if let Some(f) = self.lookup_fd(ev.pid, fd) {
+            if f.ino == ino {
+                return;
+            }
+            if f.ino == 0 && kind_fits_mode(f.kind, mode) {
+                if let Some(f) = self.fd_mut(ev.pid, fd) {
+                    f.ino = ino;
+                }
+                return;
+            }
+        }
+        let mut info = FdInfo {
+            num: fd,
+            ino,
+            ..Default::default()
+        };
+        match mode & S_IFMT {
+            S_IFSOCK => {
+                info.kind = FdKind::Unknown;
+                let tuple = arg_tuple(ev, "fd_tuple").or_else(|| arg_tuple(ev, "tuple"));
+                if let Some(tp) = tuple {
+                    info.set_tuple(tp);
+                    info.connected = tp.dip.is_some() && tp.sip.is_some();
+                }
+                info.name_changed = false;
+            }
+            S_IFIFO => info.kind = FdKind::Pipe,
+            m => {
+                let path = arg_str(ev, "fd_path").unwrap_or("");
+                let (kind, name) = if m == S_IFDIR {
+                    (FdKind::Directory, path)
+                } else if let Some(n) = path
+                    .strip_prefix("memfd:")
+                    .or_else(|| path.strip_prefix("/memfd:"))
+                {
+                    (FdKind::Memfd, n.strip_suffix(" (deleted)").unwrap_or(n))
+                } else if path.contains(":[") || path.starts_with("/[") {
+                    (FdKind::Unknown, path)
+                } else {
+                    (FdKind::File, path)
+                };
+                info.kind = kind;
+                let name = if kind == FdKind::Memfd {
+                    Arc::from(format!("memfd:{name}"))
+                } else {
+                    self.intern_path(name)
+                };
+                info.nameraw = name.clone();
+                info.name = name;
+            }
+        }
+        self.insert_fd(ev.pid, info);
+    }
+
     /// Resolve a path argument relative to `dirfd` (or the cwd).
     fn resolve(&self, ev: &Event, path: &str, dirfd: Option<i64>) -> String {
         if path.starts_with('/') {
@@ -838,6 +955,14 @@ impl State {
             }
         }
         let mut out = EventFd::default();
+        // a sensor event describes the fd it names: make the table agree
+        if !creates_fd_from_result(t) {
+            if let Some(ino) = arg_i64(ev, "ino") {
+                if let Some(fd) = arg_i64(ev, "oldfd").or_else(|| arg_i64(ev, "fd")) {
+                    self.reconcile_fd(ev, fd, ino as u64);
+                }
+            }
+        }
         match t {
             EventType::Clone | EventType::Clone3 | EventType::Fork | EventType::Vfork => {
                 if ev.res > 0 {
@@ -904,6 +1029,7 @@ impl State {
                     name,
                     nameraw: raw,
                     flags,
+                    ino: if ok { arg_u64(ev, "ino") } else { 0 },
                     ..Default::default()
                 };
                 if ok {
@@ -960,6 +1086,7 @@ impl State {
                     let info = FdInfo {
                         num: ev.res,
                         kind,
+                        ino: arg_u64(ev, "ino"),
                         l4proto: if matches!(kind, FdKind::Ipv4 | FdKind::Ipv6) {
                             l4.map(Arc::from)
                         } else {
@@ -1009,6 +1136,7 @@ impl State {
                 if ok {
                     let mut info = FdInfo {
                         num: ev.res,
+                        ino: arg_u64(ev, "ino"),
                         kind: listen.as_ref().map(|l| l.kind).unwrap_or(FdKind::Ipv4),
                         l4proto: listen.as_ref().and_then(|l| l.l4proto.clone()),
                         ..Default::default()
@@ -1456,6 +1584,100 @@ mod tests {
         assert!(s.lookup_fd(11, 1).is_some());
         s.finish(&Event::new(6, 11, 11, EventType::Procexit, 0));
         assert!(!s.threads.contains_key(&11));
+    }
+
+    #[test]
+    fn kernel_fd_descriptions_replace_entries_left_by_uncaptured_closes() {
+        let mut s = State::default();
+        s.apply(&Event::new(1, 10, 10, EventType::Execve, 0));
+        let tuple = SockTuple {
+            family: SockFamily::Inet,
+            l4proto: Some("tcp".into()),
+            sip: Some("10.0.0.2".parse().unwrap()),
+            sport: Some(40000),
+            dip: Some("10.0.0.9".parse().unwrap()),
+            dport: Some(4444),
+            path: None,
+        };
+        // fd 3: a file (inode 100), closed without a captured close, then
+        // a socket with the same number that the table never saw made
+        s.apply(
+            &Event::new(2, 10, 10, EventType::Openat, 3)
+                .arg("dirfd", -100i64)
+                .arg("name", "/etc/hosts")
+                .arg("flags", 0i64)
+                .arg("ino", 100i64)
+                .arg("fd_mode", 0o100644i64),
+        );
+        assert_eq!(s.lookup_fd(10, 3).unwrap().ino, 100);
+        let dup = |ino: i64, mode: i64| {
+            Event::new(3, 10, 10, EventType::Dup2, 1)
+                .arg("oldfd", 3i64)
+                .arg("newfd", 1i64)
+                .arg("ino", ino)
+                .arg("fd_mode", mode)
+        };
+        s.apply(&dup(200, 0o140777).arg("fd_tuple", ArgValue::Sock(tuple.clone())));
+        for fd in [3, 1] {
+            let f = s.lookup_fd(10, fd).unwrap();
+            assert_eq!(
+                (f.kind, f.ino, f.typechar()),
+                (FdKind::Ipv4, 200, "4"),
+                "fd {fd}"
+            );
+            assert_eq!(&*f.name, "10.0.0.2:40000->10.0.0.9:4444");
+        }
+        // and back: the socket closed, a file the table never saw opened
+        s.apply(&dup(300, 0o100600).arg("fd_path", "/tmp/out.log"));
+        let f = s.lookup_fd(10, 1).unwrap();
+        assert_eq!(
+            (f.kind, &*f.name, f.ino),
+            (FdKind::File, "/tmp/out.log", 300)
+        );
+        // a described fd the table agrees with keeps what only its open knew
+        s.apply(
+            &Event::new(4, 10, 10, EventType::Openat, 5)
+                .arg("dirfd", -100i64)
+                .arg("name", "/var/log/x")
+                .arg("flags", 0o1001i64)
+                .arg("ino", 400i64)
+                .arg("fd_mode", 0o100644i64),
+        );
+        let w = Event::new(5, 10, 10, EventType::Write, 1)
+            .arg("fd", 5i64)
+            .arg("ino", 400i64)
+            .arg("fd_mode", 0o100644i64)
+            .arg("fd_path", "/var/log/x");
+        assert_eq!(s.apply(&w).fd_ref, Some(5));
+        assert_eq!(s.lookup_fd(10, 5).unwrap().flags, 0o1001);
+        // an entry of unknown inode (a /proc scan without fdinfo inodes, a
+        // replayed event) is kept when its kind fits, and learns the inode
+        s.apply(
+            &Event::new(6, 10, 10, EventType::Pipe, 0)
+                .arg("fd1", 6i64)
+                .arg("fd2", 7i64),
+        );
+        s.apply(
+            &Event::new(7, 10, 10, EventType::Write, 1)
+                .arg("fd", 6i64)
+                .arg("ino", 500i64)
+                .arg("fd_mode", 0o010600i64),
+        );
+        let f = s.lookup_fd(10, 6).unwrap();
+        assert_eq!((f.kind, f.ino), (FdKind::Pipe, 500));
+        // ... and replaced when it does not
+        s.apply(
+            &Event::new(8, 10, 10, EventType::Write, 1)
+                .arg("fd", 7i64)
+                .arg("ino", 600i64)
+                .arg("fd_mode", 0o040755i64)
+                .arg("fd_path", "/srv"),
+        );
+        let f = s.lookup_fd(10, 7).unwrap();
+        assert_eq!((f.kind, &*f.name), (FdKind::Directory, "/srv"));
+        // events without a description use the table as before
+        s.apply(&Event::new(9, 10, 10, EventType::Write, 1).arg("fd", 3i64));
+        assert_eq!(s.lookup_fd(10, 3).unwrap().ino, 300);
     }
 
     #[test]

@@ -258,8 +258,23 @@ impl Converter {
             e.args.push(name, v);
         }
         if r.flags & record::SC_HAS_FILE != 0 {
+            // the kernel's description of the fd the call names, so the
+            // engine's fd table need not rely on having seen its open
+            // (nor its close)
             e.args.push("ino", ArgValue::from(r.ino));
             e.args.push("fd_mode", ArgValue::Int(r.fmode as i64));
+            let has = |k: fn(&Src) -> bool| spec.params.iter().any(|(_, s)| k(s));
+            if r.flags & record::SC_HAS_SOCK != 0 {
+                if !has(|s| matches!(s, Src::Tuple)) {
+                    if let Some(t) = tuple(r, spec.name) {
+                        e.args.push("fd_tuple", ArgValue::Sock(t));
+                    }
+                }
+            } else if !has(|s| matches!(s, Src::Path)) {
+                if let Some(p) = record::join_path(r.params[3]) {
+                    e.args.push("fd_path", ArgValue::Str(p));
+                }
+            }
         }
         if spec.name == "openat2" {
             // the kernel replaced the struct pointer with how->flags/mode

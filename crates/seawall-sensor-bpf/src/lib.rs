@@ -135,7 +135,7 @@ pub(crate) fn kernel_config(wanted: &[EventType]) -> (Vec<(u32, [u8; 8])>, Vec<S
                     1,
                     s.str_mask(),
                     s.sockaddr_arg.unwrap_or(0xff),
-                    s.fd_arg.unwrap_or(0xff),
+                    s.described_fd().unwrap_or(0xff),
                     s.special,
                     0,
                     0,

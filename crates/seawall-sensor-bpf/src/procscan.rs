@@ -243,10 +243,11 @@ fn scan_fds(pdir: &Path) -> Vec<FdSnapshot> {
             continue;
         };
         let t = target.to_string_lossy().into_owned();
-        let flags = read(&pdir.join("fdinfo").join(fd.to_string()))
-            .lines()
-            .find_map(|l| l.strip_prefix("flags:"))
-            .and_then(|v| u32::from_str_radix(v.trim(), 8).ok());
+        let info = read(&pdir.join("fdinfo").join(fd.to_string()));
+        let field = |k: &str| info.lines().find_map(|l| l.strip_prefix(k)).map(str::trim);
+        let flags = field("flags:").and_then(|v| u32::from_str_radix(v, 8).ok());
+        // the inode lets the engine tell this file from a later one with the same number
+        let ino = field("ino:").and_then(|v| v.parse::<u64>().ok());
         let (kind, name) = classify(&t, &ent.path());
         out.push(FdSnapshot {
             fd,
@@ -254,6 +255,7 @@ fn scan_fds(pdir: &Path) -> Vec<FdSnapshot> {
             name,
             flags,
             tuple: None,
+            ino,
         });
     }
     out.sort_by_key(|f| f.fd);

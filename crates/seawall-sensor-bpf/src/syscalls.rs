@@ -45,6 +45,25 @@ impl Spec {
         EventType::from_name(self.name)
     }
 
+    /// Register argument (or 6 for the result) naming the fd the kernel
+    /// describes (inode, mode, path or socket tuple): the one the table
+    /// says, else the `fd` parameter. Every call that names an fd carries
+    /// its description, so the engine's fd table never has to trust an
+    /// entry the process may have closed since (close is not captured
+    /// unless a rule asks for it).
+    pub fn described_fd(&self) -> Option<u8> {
+        if self.name == "close" {
+            // gone at exit
+            return None;
+        }
+        self.fd_arg.or_else(|| {
+            self.params.iter().find_map(|(n, s)| match (*n, s) {
+                ("fd", Int(i)) => Some(*i),
+                _ => None,
+            })
+        })
+    }
+
     /// Bitmask of register arguments that are user strings.
     pub fn str_mask(&self) -> u8 {
         let mut m = 0u8;
@@ -659,7 +678,11 @@ pub(crate) static SPECS: &[Spec] = &[
 ];
 
 /// Syscalls the sensor always captures because they keep thread and fd
-/// state current (besides the process lifecycle tracepoints).
+/// state current (besides the process lifecycle tracepoints). `close` is
+/// not one: every captured call that names an fd carries the kernel's
+/// description of it ([`Spec::described_fd`]), which replaces a table
+/// entry the process closed since, and recording every close would double
+/// the cost of the commonest syscall pair there is.
 pub(crate) const STATE_SYSCALLS: &[&str] = &[
     "execve",
     "execveat",
@@ -667,7 +690,6 @@ pub(crate) const STATE_SYSCALLS: &[&str] = &[
     "openat",
     "openat2",
     "creat",
-    "close",
     "dup",
     "dup2",
     "dup3",
