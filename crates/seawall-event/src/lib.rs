@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod evtype;
+pub mod open_filter;
 pub use evtype::EventType;
 
 /// One line of a replay stream.

@@ -60,6 +60,16 @@ impl Glob {
         }
     }
 
+    /// Text every match starts with.
+    pub fn literal_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Text every match ends with.
+    pub fn literal_suffix(&self) -> &str {
+        &self.suffix
+    }
+
     /// Same result as `glob_match(pattern, text, false)`.
     pub fn is_match(&self, text: &str) -> bool {
         if !text.starts_with(self.prefix.as_str()) || !text.ends_with(self.suffix.as_str()) {

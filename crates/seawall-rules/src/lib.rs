@@ -16,6 +16,7 @@ pub mod fields;
 pub mod flags;
 pub mod fxhash;
 pub mod glob;
+pub mod kfilter;
 pub mod loader;
 pub mod output;
 pub mod prog;

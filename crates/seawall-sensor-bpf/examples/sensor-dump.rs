@@ -11,7 +11,10 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let secs: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
     let wanted: Vec<EventType> = args.map(|a| EventType::from_name(&a)).collect();
-    let mut s = match Sensor::start(SensorConfig { wanted }) {
+    let mut s = match Sensor::start(SensorConfig {
+        wanted,
+        open_filter: None,
+    }) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("sensor-dump: {e}");

@@ -29,6 +29,8 @@
 
 pub mod container;
 mod convert;
+#[cfg_attr(not(seawall_bpf), allow(dead_code))]
+mod open_filter;
 pub mod procscan;
 mod record;
 mod syscalls;
@@ -37,6 +39,7 @@ use std::collections::BTreeSet;
 #[cfg(not(seawall_bpf))]
 use std::time::Duration;
 
+use seawall_event::open_filter::OpenFilter;
 use seawall_event::EventType;
 #[cfg(not(seawall_bpf))]
 use seawall_event::Record;
@@ -70,6 +73,8 @@ pub struct Stats {
     pub kernel_records: u64,
     /// Records lost because the ring buffer was full.
     pub kernel_drops: u64,
+    /// Opens the open filter left out (no loaded rule could use them).
+    pub opens_filtered: u64,
     /// Signals sent by the kill response.
     pub signals_sent: u64,
     /// Records decoded in user space.
@@ -84,6 +89,9 @@ pub struct SensorConfig {
     /// Event types to capture (besides the state-keeping ones). Empty means
     /// every supported syscall.
     pub wanted: Vec<EventType>,
+    /// Opens the rules can use (see [`seawall_event::open_filter`]); `None`
+    /// records every open.
+    pub open_filter: Option<OpenFilter>,
 }
 
 /// Event types the sensor can produce.
@@ -102,6 +110,18 @@ pub fn state_event_types() -> Vec<EventType> {
         .chain(syscalls::LIFECYCLE)
         .map(|n| EventType::from_name(n))
         .collect()
+}
+
+/// `open_flags` of the kernel's per-syscall configuration: where an open's
+/// flags are (1 + the argument; openat2's after the kernel replaced its
+/// `struct open_how *` with `how->flags`), 0 for other syscalls.
+fn open_flags_arg(name: &str) -> u8 {
+    match name {
+        "open" => 2,
+        "openat" | "openat2" => 3,
+        "creat" => 0x80,
+        _ => 0,
+    }
 }
 
 /// Configuration of the kernel's per-syscall map for a set of wanted event
@@ -137,7 +157,7 @@ pub(crate) fn kernel_config(wanted: &[EventType]) -> (Vec<(u32, [u8; 8])>, Vec<S
                     s.sockaddr_arg.unwrap_or(0xff),
                     s.described_fd().unwrap_or(0xff),
                     s.special,
-                    0,
+                    open_flags_arg(s.name),
                     0,
                     0,
                 ],
@@ -193,6 +213,9 @@ impl Sensor {
         match self._never {}
     }
     pub fn set_wanted(&mut self, _wanted: &[EventType]) -> Result<Vec<String>, Error> {
+        match self._never {}
+    }
+    pub fn set_open_filter(&mut self, _filter: Option<&OpenFilter>) -> Result<bool, Error> {
         match self._never {}
     }
     pub fn kill_on_next_syscall(&mut self, _pid: u32, _signal: i32) -> Result<(), Error> {

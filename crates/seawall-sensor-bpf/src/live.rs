@@ -10,8 +10,10 @@ use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, OpenObject, RingBuffer, RingBufferBuilder};
 use seawall_event::{EventType, Record};
 
+use crate::open_filter::KernelFilter;
 use crate::skel::{SensorSkel, SensorSkelBuilder};
 use crate::{Converter, Error, SensorConfig, Stats};
+use seawall_event::open_filter::OpenFilter;
 
 /// Most records handed out per `poll` call, so callers keep control.
 const POLL_BATCH: usize = 65_536;
@@ -30,6 +32,8 @@ pub struct Sensor {
     skel: SensorSkel<'static>,
     rb: RingBuffer<'static>,
     reader: Rc<Reader>,
+    /// Keys of the open filter in the kernel's `of_keys`.
+    filter_keys: Vec<u64>,
 }
 
 fn bpf_err(what: &str, e: libbpf_rs::Error) -> Error {
@@ -103,8 +107,14 @@ impl Sensor {
         let rb = builder
             .build()
             .map_err(|e| bpf_err("set up the ring buffer reader", e))?;
-        let mut s = Sensor { skel, rb, reader };
+        let mut s = Sensor {
+            skel,
+            rb,
+            reader,
+            filter_keys: Vec::new(),
+        };
         s.set_wanted(&cfg.wanted)?;
+        s.set_open_filter(cfg.open_filter.as_ref())?;
         Ok(s)
     }
 
@@ -183,6 +193,41 @@ impl Sensor {
         Ok(unknown)
     }
 
+    /// Record only the opens `filter` keeps (every open when `None`).
+    /// Returns whether the kernel applies it: a filter beyond the kernel's
+    /// limits (see [`seawall_event::open_filter`]) records every open.
+    pub fn set_open_filter(&mut self, filter: Option<&OpenFilter>) -> Result<bool, Error> {
+        let compiled = filter.and_then(KernelFilter::compile);
+        let zero = 0u32.to_ne_bytes();
+        // off while the keys change, so no open is decided on half a filter
+        self.skel
+            .maps
+            .open_filter
+            .update(&zero, &KernelFilter::default().cfg_bytes(), MapFlags::ANY)
+            .map_err(|e| bpf_err("update the open filter", e))?;
+        for k in std::mem::take(&mut self.filter_keys) {
+            // a key that is already gone is fine
+            let _ = self.skel.maps.of_keys.delete(&k.to_ne_bytes());
+        }
+        let Some(k) = compiled else {
+            return Ok(false);
+        };
+        for (key, terms) in &k.keys {
+            self.skel
+                .maps
+                .of_keys
+                .update(&key.to_ne_bytes(), &terms.to_ne_bytes(), MapFlags::ANY)
+                .map_err(|e| bpf_err("update the open filter's paths", e))?;
+            self.filter_keys.push(*key);
+        }
+        self.skel
+            .maps
+            .open_filter
+            .update(&zero, &k.cfg_bytes(), MapFlags::ANY)
+            .map_err(|e| bpf_err("update the open filter", e))?;
+        Ok(true)
+    }
+
     /// Response: deliver `signal` to process `pid` at its next syscall
     /// (`bpf_send_signal` from the process's own context).
     pub fn kill_on_next_syscall(&mut self, pid: u32, signal: i32) -> Result<(), Error> {
@@ -229,6 +274,7 @@ impl Sensor {
         Stats {
             kernel_records: sum(0),
             kernel_drops: sum(1),
+            opens_filtered: sum(2),
             signals_sent: sum(3),
             records_read: self.reader.records_read.get(),
             decode_errors: self.reader.decode_errors.get(),

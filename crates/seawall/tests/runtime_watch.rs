@@ -861,3 +861,182 @@ fn release_agent_write_needs_cap_sys_admin() {
         );
     }
 }
+
+/// Opens the kernel records under rules whose conditions give every kind
+/// of open-filter test: each open of a corpus is recorded exactly when the
+/// rules' filter ([`seawall_rules::kfilter`]) keeps it.
+#[test]
+fn kernel_open_filter_decides_as_the_rules_filter() {
+    let test = "kernel_open_filter_decides_as_the_rules_filter";
+    if ready(test).is_none() {
+        return;
+    }
+    let d = tmpdir("ofilter");
+    let ds = d.display().to_string();
+    for sub in ["keep", "dir", "any", "pre/deep", "trav/sub", "other", "w"] {
+        std::fs::create_dir_all(d.join(sub)).expect("mkdir");
+    }
+    for f in [
+        "keep/name.txt",
+        "keep/nope.txt",
+        "dir/x",
+        "any/fname.key",
+        "any/other.key",
+        "pre/deep/x",
+        "trav/sub/t",
+        "other/has_needle_in",
+        "other/plain",
+        "w/x",
+    ] {
+        std::fs::write(d.join(f), "x").expect("write");
+    }
+    let rule = |name: &str, cond: &str| {
+        format!(
+            "- rule: OF {name}\n  desc: t\n  condition: {cond}\n  output: \"of %fd.name\"\n  priority: NOTICE\n"
+        )
+    };
+    let opens = "evt.type in (open, openat, openat2)";
+    let rules_text = [
+        rule("names", &format!("{opens} and fd.num >= 0 and fd.name in ({ds}/keep/name.txt, {ds}/keep/gone.txt)")),
+        rule("dirs", &format!("{opens} and fd.num >= 0 and fd.directory = {ds}/dir")),
+        rule("filenames", &format!("{opens} and fd.num >= 0 and fd.filename = fname.key")),
+        rule("prefix", &format!("{opens} and fd.num >= 0 and fd.name startswith {ds}/pre/")),
+        rule("raw", &format!("{opens} and fd.num >= 0 and fd.nameraw contains \"../\" and fd.name startswith {ds}/trav/")),
+        rule("pathc", &format!("{opens} and fd.num >= 0 and fd.name contains needle")),
+        rule("write", &format!("{opens} and evt.is_open_write = true and fd.num >= 0 and fd.name startswith {ds}/w/")),
+        rule("failed", &format!("{opens} and fd.num = -1 and fd.nameraw contains missing")),
+    ]
+    .concat();
+    let rules = d.join("of.yaml");
+    std::fs::write(&rules, rules_text).expect("write rules");
+    let (rs, _) = seawall_rules::RuleSet::load(std::slice::from_ref(&rules)).expect("rules load");
+    let filter = seawall_rules::kfilter::open_filter(&rs).expect("the rules give an open filter");
+    assert!(filter.fits_kernel(), "{filter:?}");
+
+    let record = d.join("rec.jsonl");
+    let w = Watch::start(
+        "ofilter-watch",
+        std::slice::from_ref(&rules),
+        &["--record", &record.display().to_string()],
+    );
+    // (raw name, write?) opened from the cwd trav/sub
+    let corpus: Vec<(String, bool)> = [
+        (format!("{ds}/keep/name.txt"), false),
+        (format!("{ds}/keep/nope.txt"), false),
+        (format!("{ds}/dir/x"), false),
+        (format!("{ds}/any/fname.key"), false),
+        (format!("{ds}/any/other.key"), false),
+        (format!("{ds}/pre/deep/x"), false),
+        (format!("{ds}/other/has_needle_in"), false),
+        (format!("{ds}/other/plain"), false),
+        (format!("{ds}/other/plain"), true),
+        (format!("{ds}/w/x"), true),
+        (format!("{ds}/w/x"), false),
+        (format!("{ds}/missing/x"), false),
+        (format!("{ds}/nothere/x"), false),
+        (format!("{ds}/other"), false),
+        ("../../trav/sub/t".to_string(), false),
+        ("t".to_string(), false),
+        ("../../keep/name.txt".to_string(), false),
+        ("../../other/plain".to_string(), false),
+        ("../../missing".to_string(), false),
+    ]
+    .into_iter()
+    .collect();
+    let script = "import os, sys\n\
+        os.chdir(sys.argv[1])\n\
+        print(os.getpid())\n\
+        for line in sys.stdin.read().splitlines():\n\
+        \x20   raw, wr = line.split('\\t')\n\
+        \x20   fl = os.O_WRONLY if wr == '1' else os.O_RDONLY\n\
+        \x20   try:\n\
+        \x20       fd = os.open(raw, fl)\n\
+        \x20       os.close(fd)\n\
+        \x20       print('%s\\t%d\\t%d' % (raw, fl, fd))\n\
+        \x20   except OSError as e:\n\
+        \x20       print('%s\\t%d\\t%d' % (raw, fl, -e.errno))\n";
+    let input: String = corpus
+        .iter()
+        .map(|(r, wr)| format!("{r}\t{}\n", u8::from(*wr)))
+        .collect();
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(d.join("trav/sub"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("feed python");
+    }
+    let out = child.wait_with_output().expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = text.lines();
+    let pid: i64 = lines.next().and_then(|l| l.parse().ok()).expect("pid");
+    let done: Vec<(String, u64, i64)> = lines
+        .filter_map(|l| {
+            let mut p = l.split('\t');
+            Some((
+                p.next()?.to_string(),
+                p.next()?.parse().ok()?,
+                p.next()?.parse().ok()?,
+            ))
+        })
+        .collect();
+    assert_eq!(done.len(), corpus.len(), "python said {text}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let recorded: Vec<Value> = std::fs::read_to_string(&record)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| {
+            v["pid"].as_i64() == Some(pid)
+                && v["type"].as_str().is_some_and(|t| t.starts_with("open"))
+        })
+        .collect();
+    let mut kept = 0;
+    for (raw, flags, ret) in &done {
+        let abs = d.join("trav/sub").join(raw);
+        let canon = std::fs::canonicalize(&abs)
+            .ok()
+            .map(|p| p.display().to_string());
+        let is_dir = *ret >= 0 && abs.is_dir();
+        let path = if *ret >= 0 { canon.as_deref() } else { None };
+        let want = filter.keeps(&seawall_event::open_filter::OpenSeen {
+            path,
+            raw: raw.as_bytes(),
+            flags: *flags,
+            ret: *ret,
+            is_dir,
+        });
+        let got = recorded.iter().any(|v| {
+            v["args"]["name"].as_str() == Some(raw.as_str())
+                && v["args"]["flags"].as_u64().map(|f| f & 3) == Some(*flags & 3)
+        });
+        assert_eq!(
+            got, want,
+            "{raw} flags={flags} ret={ret}: recorded {got}, the filter keeps {want}"
+        );
+        kept += usize::from(want);
+    }
+    // both outcomes are in the corpus
+    assert!(
+        kept >= 8 && kept + 5 <= done.len(),
+        "{kept} of {} kept",
+        done.len()
+    );
+    let metrics = w.http_get("/metrics");
+    let filtered: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("seawall_sensor_opens_filtered_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(filtered > 0, "{metrics}");
+}

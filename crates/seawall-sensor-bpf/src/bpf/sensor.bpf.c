@@ -27,6 +27,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 _Static_assert(sizeof(struct sw_hdr) == 224, "sw_hdr layout changed: update record.rs");
 _Static_assert(__builtin_offsetof(struct sw_hdr, sock) == 140, "sw_hdr layout changed: update record.rs");
 _Static_assert(__builtin_offsetof(struct sw_hdr, ino) == 192, "sw_hdr layout changed: update record.rs");
+_Static_assert(sizeof(struct sw_open_filter) == 208, "sw_open_filter layout changed: update open_filter.rs");
+_Static_assert(__builtin_offsetof(struct sw_open_filter, path_needle) == 120, "sw_open_filter layout changed: update open_filter.rs");
 
 const volatile __u32 self_tgid = 0;
 /* set by user space once a kill response is queued: until then no syscall
@@ -45,6 +47,8 @@ struct event_buf {
 	__u64 last_cgid;
 	/* not sent: bytes this CPU wrote since it last looked at the backlog */
 	__u64 unchecked;
+	/* not sent: put_path reached the root (the path is whole) */
+	__u64 path_done;
 };
 
 struct {
@@ -67,7 +71,7 @@ struct {
 } scratch SEC(".maps");
 
 /* counters: 0 records written, 1 records dropped (ring buffer full),
- * 2 unused (was: enter-stash overflow), 3 signals sent */
+ * 2 opens the open filter left out, 3 signals sent */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 4);
@@ -89,6 +93,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } kill_targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_open_filter);
+} open_filter SEC(".maps");
+
+/* path hashes of the open filter (tagged by class) -> terms they satisfy */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} of_keys SEC(".maps");
 
 struct kernfs_node___old {
 	struct kernfs_node *parent;
@@ -278,16 +297,21 @@ __noinline __u32 put_path(struct event_buf *b, __u32 off)
 	struct dentry *d = bpf_core_cast((void *)dentry, struct dentry);
 	struct mount *m = bpf_core_cast((void *)(mnt - mnt_off), struct mount);
 	__u32 start = off;
+	b->path_done = 0;
 
 	for (int i = 0; i < SW_PATH_DEPTH; i++) {
 		if (!d)
 			break;
-		if ((__u64)d == root_d && (__u64)m + mnt_off == root_m)
+		if ((__u64)d == root_d && (__u64)m + mnt_off == root_m) {
+			b->path_done = 1;
 			break;
+		}
 		if (d == m->mnt.mnt_root) {
 			struct mount *mp = m->mnt_parent;
-			if (mp == m || !mp)
+			if (mp == m || !mp) {
+				b->path_done = 1;
 				break;
+			}
 			d = m->mnt_mountpoint;
 			m = mp;
 			continue;
@@ -299,11 +323,112 @@ __noinline __u32 put_path(struct event_buf *b, __u32 off)
 		if (n <= 0)
 			break;
 		off += n;
-		if (d == parent)
+		if (d == parent) {
+			b->path_done = 1;
 			break; /* pseudo file (memfd, pipe, socket) */
+		}
 		d = parent;
 	}
 	return off - start;
+}
+
+static __always_inline __u32 of_lookup(__u64 key)
+{
+	__u32 *v = bpf_map_lookup_elem(&of_keys, &key);
+	return v ? *v : 0;
+}
+
+/*
+ * The open filter's decision for an open whose raw name is at data[0..raw)
+ * and, when `plen` is not 0, whose resolved path is at data[ps..ps+plen).
+ * Global, so it is verified once.
+ */
+#define SW_OF_IS_WRITE 1
+#define SW_OF_IS_FAILED 2
+__noinline int open_kept(struct event_buf *b, __u32 raw, __u32 ps, __u32 plen, __u32 how)
+{
+	__u32 zero = 0;
+	struct sw_open_filter *f = bpf_map_lookup_elem(&open_filter, &zero);
+	if (!b || !f || !f->on)
+		return 1;
+	__u32 sat = f->terms;
+	if (!(how & SW_OF_IS_WRITE))
+		sat &= ~f->uses[SW_OF_WRITE];
+	if (how & SW_OF_IS_FAILED)
+		sat &= ~f->uses[SW_OF_SUCCESS];
+	else
+		sat &= ~f->uses[SW_OF_FAILED];
+	if (!sat)
+		return 0;
+
+	if ((sat & f->uses[SW_OF_RAW]) && raw <= SW_OF_RAW_SCAN) {
+		__u32 hits = 0;
+		__u64 win = 0;
+		for (int i = 0; i < SW_OF_RAW_SCAN; i++) {
+			if (i >= raw)
+				break;
+			win = (win << 8) | (__u8)b->data[i & 0x3fff];
+#pragma unroll
+			for (int k = 0; k < SW_OF_NEEDLES; k++) {
+				if (f->raw_mask[k] && (win & f->raw_mask[k]) == f->raw_needle[k])
+					hits |= f->raw_terms[k];
+			}
+		}
+		sat &= hits | ~f->uses[SW_OF_RAW];
+		if (!sat)
+			return 0;
+	}
+
+	/* no resolved path (failed open, cut short or too long): path tests pass */
+	if (!plen || plen > SW_OF_PATH_SCAN)
+		return sat != 0;
+
+	__u32 path_classes = f->uses[SW_OF_NAME] | f->uses[SW_OF_DIR] | f->uses[SW_OF_FILENAME] |
+			     f->uses[SW_OF_PREFIX] | f->uses[SW_OF_PATHC];
+	if (!(sat & path_classes))
+		return sat != 0;
+	__u64 h = SW_OF_SEED, g = SW_OF_SEED, hdir = SW_OF_SEED, win = 0;
+	__u32 depth = 0, prefix_hits = 0, pathc_hits = 0;
+	__u32 pdepth = (sat & f->uses[SW_OF_PREFIX]) ? f->prefix_depth : 0;
+	__u32 end = ps + plen - 1;
+	for (int i = 0; i < SW_OF_PATH_SCAN; i++) {
+		if (i >= plen)
+			break;
+		__u8 c = b->data[(end - i) & 0x3fff];
+		if (c == 0) {
+			if (i > 0) {
+				/* h: the first `depth` components */
+				depth++;
+				hdir = h;
+				if (depth <= pdepth)
+					prefix_hits |= of_lookup(h ^ SW_OF_TAG_PREFIX);
+			}
+			g = SW_OF_SEED;
+		} else {
+			win = (win << 8) | c;
+#pragma unroll
+			for (int k = 0; k < SW_OF_NEEDLES; k++) {
+				if (f->path_mask[k] && (win & f->path_mask[k]) == f->path_needle[k])
+					pathc_hits |= f->path_terms[k];
+			}
+		}
+		h = (h ^ c) * SW_OF_PRIME;
+		g = (g ^ c) * SW_OF_PRIME;
+	}
+	depth++;
+	if (depth <= pdepth)
+		prefix_hits |= of_lookup(h ^ SW_OF_TAG_PREFIX);
+	if (sat & f->uses[SW_OF_PREFIX])
+		sat &= prefix_hits | ~f->uses[SW_OF_PREFIX];
+	if (sat & f->uses[SW_OF_PATHC])
+		sat &= pathc_hits | ~f->uses[SW_OF_PATHC];
+	if (sat & f->uses[SW_OF_NAME])
+		sat &= of_lookup(h ^ SW_OF_TAG_NAME) | ~f->uses[SW_OF_NAME];
+	if (sat & f->uses[SW_OF_DIR])
+		sat &= of_lookup(hdir ^ SW_OF_TAG_DIR) | ~f->uses[SW_OF_DIR];
+	if (sat & f->uses[SW_OF_FILENAME])
+		sat &= of_lookup(g ^ SW_OF_TAG_FILENAME) | ~f->uses[SW_OF_FILENAME];
+	return sat != 0;
 }
 
 static __always_inline __u32 write_path(struct event_buf *b, __u32 off, struct dentry *d,
@@ -438,14 +563,13 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	__u8 sa_arg = cfg->sockaddr_arg;
 	__u8 fd_arg = cfg->fd_arg;
 	__u8 special = cfg->special;
+	__u8 open_flags = cfg->open_flags;
 
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct kernfs_node *kn = task_cgroup_kn(t);
 	announce_cgroup(b, kn);
 
 	struct sw_hdr *h = &b->h;
-	fill_task_min(h, t, kn);
-	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = SW_KIND_SYSCALL;
 	h->nr = nr;
 	h->ret = ret;
@@ -514,6 +638,7 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		bpf_core_read(&h->args[3], 8, &cred->cap_permitted);
 		bpf_core_read(&h->args[4], 8, &cred->cap_effective);
 	}
+	__u32 path_start = off;
 	if (fd_arg <= SW_ARG_RET) {
 		__s64 fd = fd_arg == SW_ARG_RET ? ret : (__s64)(int)arg_at(h, fd_arg);
 		struct file *f = fd_file(t, fd);
@@ -533,6 +658,19 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 			}
 		}
 	}
+	if (open_flags && (h->fmode & 0170000) != 0040000 /* directories always pass */) {
+		__u64 oflags = open_flags == SW_OPEN_CREAT ? 1 : arg_at(h, (open_flags - 1) & 7);
+		__u32 raw = h->lens[0] ? h->lens[0] - 1 : 0;
+		__u32 plen = (h->flags & SW_SC_HAS_FILE) && b->path_done ? h->lens[3] : 0;
+		__u32 acc = oflags & 3;
+		__u32 how = (acc == 1 || acc == 2 ? SW_OF_IS_WRITE : 0) | (ret < 0 ? SW_OF_IS_FAILED : 0);
+		if (!open_kept(b, raw, path_start, plen, how)) {
+			count(2);
+			return 0;
+		}
+	}
+	fill_task_min(h, t, kn);
+	h->ts = bpf_ktime_get_boot_ns();
 	submit(b, off);
 	return 0;
 }

@@ -36,7 +36,51 @@ struct sw_sc_cfg {
 	__u8 sockaddr_arg; /* argument holding a struct sockaddr (len in next arg) */
 	__u8 fd_arg;       /* argument (or SW_ARG_RET) naming an fd to describe */
 	__u8 special;      /* 1: openat2 (read struct open_how); 2: capset (send the new capability sets) */
-	__u8 pad[3];
+	__u8 open_flags;   /* an open the open filter applies to: 1 + the argument holding
+			      its flags (openat2: after `special`), SW_OPEN_CREAT for creat */
+	__u8 pad[2];
+};
+#define SW_OPEN_CREAT 0x80
+
+/*
+ * The open filter (seawall_event::open_filter::OpenFilter, which documents
+ * the decision): terms are conjunctions of tests on an open, one bit each;
+ * an open is recorded when some term holds, or when it opened a directory.
+ */
+#define SW_OF_WRITE 0
+#define SW_OF_SUCCESS 1
+#define SW_OF_FAILED 2
+#define SW_OF_NAME 3
+#define SW_OF_DIR 4
+#define SW_OF_FILENAME 5
+#define SW_OF_PREFIX 6
+#define SW_OF_RAW 7
+#define SW_OF_PATHC 8
+#define SW_OF_CLASSES 9
+#define SW_OF_NEEDLES 4
+#define SW_OF_RAW_SCAN 256  /* raw names longer than this pass the raw tests */
+#define SW_OF_PATH_SCAN 512 /* paths longer than this pass the path tests */
+#define SW_OF_PREFIX_DEPTH 6
+/* path hashes: FNV-1a 64 over the path read backwards as the kernel writes
+ * it (each component, root first, as a NUL and its bytes reversed); the
+ * key of a hash in of_keys is the hash xor the class's tag */
+#define SW_OF_SEED 0xcbf29ce484222325ULL
+#define SW_OF_PRIME 0x100000001b3ULL
+#define SW_OF_TAG_NAME 0x9e3779b97f4a7c15ULL
+#define SW_OF_TAG_DIR 0xc2b2ae3d27d4eb4fULL
+#define SW_OF_TAG_FILENAME 0x165667b19e3779f9ULL
+#define SW_OF_TAG_PREFIX 0x27d4eb2f165667c5ULL
+struct sw_open_filter {
+	__u32 terms;               /* bit t: term t exists */
+	__u32 uses[SW_OF_CLASSES]; /* bit t: term t has a test of the class */
+	__u64 raw_needle[SW_OF_NEEDLES];  /* bytes, the needle's last byte lowest */
+	__u64 raw_mask[SW_OF_NEEDLES];    /* 0: slot unused */
+	__u32 raw_terms[SW_OF_NEEDLES];   /* terms a hit satisfies */
+	__u64 path_needle[SW_OF_NEEDLES]; /* bytes, the needle's first byte lowest */
+	__u64 path_mask[SW_OF_NEEDLES];
+	__u32 path_terms[SW_OF_NEEDLES];
+	__u32 prefix_depth;               /* deepest prefix, in components */
+	__u32 on;                         /* 0: the filter is off (every open passes) */
 };
 
 struct sw_sock {

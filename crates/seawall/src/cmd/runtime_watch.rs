@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use seawall_event::open_filter::OpenFilter;
 use seawall_event::{EventType, Record};
 use seawall_rules::output::Format;
 use seawall_rules::{Alert, Engine, EngineOptions, Priority, RuleSet};
@@ -55,6 +56,10 @@ pub struct Args {
     /// Also write every captured record as JSON lines (a replay file) to PATH
     #[arg(long, value_name = "PATH")]
     record: Option<PathBuf>,
+    /// Record every open, not only those the loaded rules could match (the
+    /// kernel otherwise leaves the others out; see docs/runtime.md)
+    #[arg(long)]
+    no_open_filter: bool,
     /// Stop after this many seconds (default: run until killed)
     #[arg(long, value_name = "SECS")]
     duration: Option<u64>,
@@ -115,6 +120,14 @@ fn stamp(f: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
     Some((m.modified().ok()?, m.len()))
 }
 
+/// The opens the kernel records for a rule set (`None`: every open).
+fn open_filter_for(ruleset: &RuleSet, disabled: bool) -> Option<OpenFilter> {
+    if disabled {
+        return None;
+    }
+    seawall_rules::kfilter::open_filter(ruleset)
+}
+
 /// The event types to capture for a rule set (all when it does not say).
 fn wanted_types(ruleset: &RuleSet) -> Vec<EventType> {
     match ruleset.required_event_types() {
@@ -129,6 +142,7 @@ struct Metrics {
     records: u64,
     kernel_records: u64,
     drops: u64,
+    opens_filtered: u64,
     decode_errors: u64,
     alerts: BTreeMap<String, u64>,
     output_errors: u64,
@@ -168,6 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let mut rules_watch = RulesWatch::new(&rules);
     let (ruleset, report) = RuleSet::load(&rules).context("loading rules")?;
     let wanted = wanted_types(&ruleset);
+    let open_filter = open_filter_for(&ruleset, args.no_open_filter);
     for name in &args.kill_on {
         if !ruleset.rules.iter().any(|r| &r.name == name) {
             bail!("--kill-on {name:?}: no such rule in the loaded rules");
@@ -200,16 +215,26 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         std::thread::spawn(move || serve_metrics(listener, m));
     }
 
-    let mut sensor = Sensor::start(SensorConfig { wanted }).context("starting the eBPF sensor")?;
+    let filtered = open_filter.is_some();
+    let mut sensor = Sensor::start(SensorConfig {
+        wanted,
+        open_filter,
+    })
+    .context("starting the eBPF sensor")?;
     let mut pending: Vec<Record> = sensor.initial_records();
     eprintln!(
-        "seawall: sensor running: {} rules active ({} loaded), {} processes from /proc",
+        "seawall: sensor running: {} rules active ({} loaded), {} processes from /proc, {}",
         engine.active_rules(),
         report.rules,
         pending
             .iter()
             .filter(|r| matches!(r, Record::Process(_)))
-            .count()
+            .count(),
+        if filtered {
+            "opens filtered in the kernel to those the rules can match"
+        } else {
+            "every open recorded"
+        }
     );
     let deadline = args
         .duration
@@ -230,7 +255,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             break;
         }
         if rules_watch.changed() {
-            reload_rules(&rules, &args.kill_on, &mut engine, &mut sensor, &metrics);
+            reload_rules(
+                &rules,
+                &args.kill_on,
+                args.no_open_filter,
+                &mut engine,
+                &mut sensor,
+                &metrics,
+            );
         }
         let mut alerts: Vec<Alert> = Vec::new();
         let mut nrec = 0u64;
@@ -318,6 +350,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             let s = sensor.stats();
             m.kernel_records = s.kernel_records;
             m.drops = s.kernel_drops;
+            m.opens_filtered = s.opens_filtered;
             m.decode_errors = s.decode_errors;
             last_stats = Instant::now();
         }
@@ -336,6 +369,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 fn reload_rules(
     files: &[PathBuf],
     kill_on: &[String],
+    no_open_filter: bool,
     engine: &mut Engine,
     sensor: &mut Sensor,
     metrics: &Arc<Mutex<Metrics>>,
@@ -357,8 +391,12 @@ fn reload_rules(
         }
     }
     let wanted = wanted_types(&ruleset);
+    let open_filter = open_filter_for(&ruleset, no_open_filter);
     engine.replace_rules(ruleset);
-    if let Err(e) = sensor.set_wanted(&wanted) {
+    if let Err(e) = sensor
+        .set_wanted(&wanted)
+        .and_then(|_| sensor.set_open_filter(open_filter.as_ref()))
+    {
         eprintln!("seawall: warning: rules reloaded but the kernel filter was not updated: {e}");
     }
     eprintln!(
@@ -534,6 +572,11 @@ fn render_metrics(m: &Arc<Mutex<Metrics>>) -> String {
         "seawall_sensor_drops_total",
         "Records lost because the ring buffer was full.",
         g.drops,
+    );
+    line(
+        "seawall_sensor_opens_filtered_total",
+        "Opens the kernel left out because no loaded rule could match them.",
+        g.opens_filtered,
     );
     line(
         "seawall_sensor_decode_errors_total",
