@@ -6,6 +6,12 @@
 //! BATCH=N the batch size, PROFILE=1 for time per event type and alerts per
 //! rule). Events per second per core are events over the CPU time of the
 //! replaying thread (from schedstat); wall-clock throughput is printed too.
+//!
+//! Matches are taken with `Engine::process_with` and counted; RENDER=text
+//! also renders each alert's text line (as `runtime watch` prints it),
+//! RENDER=json the full alert as JSON (as `Engine::process` builds it).
+//! ONLY=type[,type...] keeps only events of those types in the stream (to
+//! profile one type; the tables then differ from the full mix).
 
 use std::time::Instant;
 
@@ -334,10 +340,19 @@ fn main() {
     let mut per_type: std::collections::BTreeMap<String, (usize, std::time::Duration)> =
         Default::default();
     let mut per_rule: std::collections::BTreeMap<String, usize> = Default::default();
+    let render = std::env::var("RENDER").unwrap_or_default();
+    let only: Option<Vec<String>> = std::env::var("ONLY")
+        .ok()
+        .map(|s| s.split(',').map(str::to_string).collect());
+    let (text, json) = (render == "text", render == "json");
+    let mut rendered = 0usize;
     while n < target {
         buf.clear();
         while buf.len() < batch {
             gen(&mut rng, &mut ts, nproc, &mut buf);
+            if let Some(only) = &only {
+                buf.retain(|e| only.iter().any(|t| t == e.evt_type.name()));
+            }
         }
         if n < 1 << 16 {
             for e in &buf {
@@ -349,19 +364,34 @@ fn main() {
         if profile {
             for e in &buf {
                 let t1 = Instant::now();
-                let a = engine.process(e);
+                let mut names = Vec::new();
+                alerts += engine.process_with(e, |a| {
+                    if text {
+                        rendered += a.output().len();
+                    } else if json {
+                        rendered += a.to_alert().to_json().len();
+                    }
+                    names.push(a.rule().name.as_str().to_string());
+                });
                 let d = t1.elapsed();
                 let slot = per_type.entry(e.evt_type.name().to_string()).or_default();
                 slot.0 += 1;
                 slot.1 += d;
-                for x in &a {
-                    *per_rule.entry(x.rule.clone()).or_default() += 1;
+                for x in names {
+                    *per_rule.entry(x).or_default() += 1;
                 }
-                alerts += a.len();
+            }
+        } else if text {
+            for e in &buf {
+                alerts += engine.process_with(e, |a| rendered += a.output().len());
+            }
+        } else if json {
+            for e in &buf {
+                alerts += engine.process_with(e, |a| rendered += a.to_alert().to_json().len());
             }
         } else {
             for e in &buf {
-                alerts += engine.process(e).len();
+                alerts += engine.process_with(e, |_| {});
             }
         }
         cpu += thread_cpu().saturating_sub(c);
@@ -393,6 +423,14 @@ fn main() {
         load_time.as_secs_f64() * 1e3
     );
     println!("mix (first 64Ki events): {by_type:?}");
+    println!(
+        "alerts rendered: {}",
+        match (text, json) {
+            (true, _) => format!("text ({rendered} bytes)"),
+            (_, true) => format!("json ({rendered} bytes)"),
+            _ => "none (RENDER=text or RENDER=json to render them)".into(),
+        }
+    );
     println!(
         "replayed {n} events in {:.3} s CPU ({:.3} s wall) on one core: {:.2} M events/s per core ({:.2} M events/s wall) ({alerts} alerts); target 2.00 M events/s: {}",
         cpu.as_secs_f64(),

@@ -564,6 +564,159 @@ fn group_string_tests(n: &mut CNode, depth: usize) {
     }
 }
 
+/// One string test a [`guards`] disjunction is made of: the field's value
+/// (as [`Ctx::str_field`] gives it) equals the string, starts with it, ends
+/// with it or contains it (bytewise).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Atom {
+    Eq(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+}
+
+impl Atom {
+    /// Holds for every string (an empty prefix, suffix or needle).
+    pub fn always(&self) -> bool {
+        matches!(self, Atom::Prefix(x) | Atom::Suffix(x) | Atom::Contains(x) if x.is_empty())
+    }
+}
+
+/// Fields a guard may test: single strings that [`Ctx::str_field`] always
+/// extracts (so a check on them is decided by [`str_check`] /
+/// [`eval_str_any`] on that value).
+pub fn guard_field(id: &Fid) -> bool {
+    use Fid::*;
+    matches!(
+        id,
+        FdName
+            | FdNameraw
+            | FdDirectory
+            | FdFilename
+            | ProcName
+            | ProcExe
+            | ProcExepath
+            | ProcPname
+            | ProcPexe
+            | ProcPexepath
+    )
+}
+
+/// A disjunction of string tests on guard fields (see [`guards`]).
+pub type Guard = Vec<(Fid, Atom)>;
+
+/// Necessary conditions of `n`: each returned disjunction holds whenever
+/// `n` holds (and `n` is false when one of them does not), so an engine may
+/// skip `n` when a guard fails. Derived from the `=`, `in`, `startswith`
+/// and `pmatch` tests on [`guard_field`]s that `n` requires: a test is its
+/// own guard, an `and` needs every operand's guards, an `or` the union of
+/// one guard of each operand (none when an operand has none), a macro its
+/// body's; `not`, constants and `evt.type` tests give none.
+pub fn guards(n: &CNode) -> Vec<Guard> {
+    let mut out = guards_depth(n, 0);
+    for g in out.iter_mut() {
+        g.sort();
+        g.dedup();
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The guards of a check (as [`cmp_str`] decides it on the value
+/// [`str_check`] extracts).
+fn atoms_of(c: &Check) -> Vec<Guard> {
+    if !c.lhs.tr.is_empty() || !guard_field(&c.lhs.field.id) {
+        return Vec::new();
+    }
+    let f = &c.lhs.field.id;
+    let one = |a: Atom| vec![vec![(f.clone(), a)]];
+    match (c.op, &c.rhs) {
+        (Op::Eq, Operand::Str(s)) => one(Atom::Eq(s.clone())),
+        (Op::In | Op::Intersects, Operand::StrSet(set)) => vec![set
+            .iter()
+            .map(|s| (f.clone(), Atom::Eq(s.clone())))
+            .collect()],
+        (Op::StartsWith, Operand::Str(s)) => one(Atom::Prefix(s.clone())),
+        (Op::EndsWith, Operand::Str(s)) => one(Atom::Suffix(s.clone())),
+        (Op::Contains, Operand::Str(s) | Operand::Contains(s, _)) => one(Atom::Contains(s.clone())),
+        // `Glob::is_match`: the literal text before the first and after
+        // the last special character start and end every match
+        (Op::Glob, Operand::Glob(g)) => {
+            let mut v = one(Atom::Prefix(g.literal_prefix().to_string()));
+            v.extend(one(Atom::Suffix(g.literal_suffix().to_string())));
+            v
+        }
+        // `path_prefix`: the value starts with each prefix it matches
+        (Op::Pmatch, Operand::Prefixes(p)) => vec![p
+            .iter()
+            .map(|s| (f.clone(), Atom::Prefix(s.clone())))
+            .collect()],
+        _ => Vec::new(),
+    }
+}
+
+/// How little a guard lets through (lower is more selective): prefixes,
+/// suffixes and substrings match more than equalities, short ones more
+/// than long ones.
+fn guard_score(g: &Guard) -> (usize, usize, usize) {
+    let partial = |a: &Atom| match a {
+        Atom::Eq(_) => None,
+        Atom::Prefix(x) | Atom::Suffix(x) | Atom::Contains(x) => Some(x.len()),
+    };
+    let short = g
+        .iter()
+        .filter(|(_, a)| partial(a).is_some_and(|n| n <= 1))
+        .count();
+    let partials = g.iter().filter(|(_, a)| partial(a).is_some()).count();
+    (short, partials, g.len())
+}
+
+fn guards_depth(n: &CNode, depth: usize) -> Vec<Guard> {
+    if depth > 4096 {
+        return Vec::new();
+    }
+    match n {
+        CNode::Check(c) => {
+            let mut v = atoms_of(c);
+            v.retain(|g| !g.iter().any(|(_, a)| a.always()));
+            v
+        }
+        CNode::StrAny(g) if guard_field(&g.field.id) => {
+            let f = &g.field.id;
+            let mut atoms: Guard =
+                g.eq.iter()
+                    .map(|s| (f.clone(), Atom::Eq(s.clone())))
+                    .collect();
+            atoms.extend(
+                g.prefixes
+                    .iter()
+                    .map(|s| (f.clone(), Atom::Prefix(s.clone()))),
+            );
+            if atoms.iter().any(|(_, a)| a.always()) {
+                return Vec::new();
+            }
+            vec![atoms]
+        }
+        CNode::Memo(_, body) => guards_depth(body, depth + 1),
+        CNode::And(v) => v.iter().flat_map(|x| guards_depth(x, depth + 1)).collect(),
+        CNode::Or(v) => {
+            let mut union = Guard::new();
+            for x in v {
+                let best = guards_depth(x, depth + 1)
+                    .into_iter()
+                    .min_by_key(guard_score);
+                match best {
+                    Some(g) => union.extend(g),
+                    None => return Vec::new(),
+                }
+            }
+            vec![union]
+        }
+        _ => Vec::new(),
+    }
+}
+
 #[inline(never)]
 pub(crate) fn eval_str_any(g: &StrAny, ctx: &Ctx<'_>) -> bool {
     let test = |s: &str| g.eq.contains(s) || g.prefixes.iter().any(|p| s.starts_with(p.as_str()));

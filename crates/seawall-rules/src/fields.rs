@@ -21,7 +21,7 @@ pub enum FType {
 }
 
 /// Which ancestor-style field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AKind {
     Name,
     Exe,
@@ -31,7 +31,7 @@ pub enum AKind {
 }
 
 /// Field identifiers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fid {
     EvtType,
     EvtNum,

@@ -146,6 +146,88 @@ impl Alert {
     }
 }
 
+/// A rule that matched the event being processed, handed to the sink of
+/// [`Engine::process_with`]: what [`Engine::process`] makes an [`Alert`]
+/// of, rendered only when asked for.
+pub struct AlertRef<'a> {
+    rule: &'a Rule,
+    ctx: &'a fields::Ctx<'a>,
+    hostname: &'a str,
+}
+
+impl<'a> AlertRef<'a> {
+    /// The matching rule.
+    pub fn rule(&self) -> &'a Rule {
+        self.rule
+    }
+
+    /// The event.
+    pub fn event(&self) -> &'a Event {
+        self.ctx.ev
+    }
+
+    /// The alert's text line, as [`Alert::output`] (`HH:MM:SS.nnnnnnnnn:
+    /// Priority output`), without building the output fields.
+    pub fn output(&self) -> String {
+        let mut out = fields::fmt_time(self.ctx.ev.ts_ns, false);
+        out.push_str(": ");
+        out.push_str(self.rule.priority.as_str());
+        out.push(' ');
+        self.rule.output_fmt.render_text(self.ctx, &mut out);
+        out
+    }
+
+    /// The full alert, as [`Engine::process`] returns it.
+    pub fn to_alert(&self) -> Alert {
+        let rule = self.rule;
+        let ts = self.ctx.ev.ts_ns;
+        let (output, fields) = rule.output_fmt.render(self.ctx);
+        let mut line = fields::fmt_time(ts, false);
+        line.reserve(output.len() + 16);
+        line.push_str(": ");
+        line.push_str(rule.priority.as_str());
+        line.push(' ');
+        line.push_str(&output);
+        Alert {
+            time: fields::rfc3339(ts),
+            rule: rule.name.clone(),
+            priority: rule.priority.as_str().to_string(),
+            source: "syscall".into(),
+            output: line,
+            output_fields: fields,
+            tags: rule.tags.clone(),
+            hostname: self.hostname.to_string(),
+        }
+    }
+}
+
+/// The rules of one known event type.
+#[derive(Default)]
+struct TypeRules {
+    /// Rule index, condition specialised to the type, and the guard slots
+    /// of [`TypeRules::index`] that must pass for the rule to be evaluated.
+    rules: Vec<(usize, prog::Program, prog::Slots)>,
+    /// The rules' path and process-name guards (see [`compile::guards`]).
+    index: prog::GuardIndex,
+}
+
+impl TypeRules {
+    /// Calls `hit` with each rule that matches (in order) until it returns
+    /// `true`.
+    fn matches(&self, ctx: &fields::Ctx<'_>, mut hit: impl FnMut(usize) -> bool) {
+        let pass = if self.index.is_empty() {
+            [u64::MAX; 2]
+        } else {
+            self.index.pass(ctx)
+        };
+        for (i, p, need) in &self.rules {
+            if prog::covers(&pass, need) && p.eval(ctx) && hit(*i) {
+                return;
+            }
+        }
+    }
+}
+
 /// The engine: owns the rules and the state tables.
 pub struct Engine {
     rules: Vec<Rule>,
@@ -153,7 +235,7 @@ pub struct Engine {
     /// order), each with its condition specialised to that one type and flattened (see
     /// [`compile::specialize`]); rules whose condition is false for the
     /// type are left out.
-    by_code: Vec<Vec<(usize, prog::Program)>>,
+    by_code: Vec<TypeRules>,
     /// Rules for unknown event types by name (with the rules of `any`).
     by_name: std::collections::HashMap<String, Vec<usize>>,
     /// Rules without an event-type restriction (also in every `by_code`
@@ -176,7 +258,7 @@ impl Engine {
         let tags: HashSet<&str> = opts.tags.iter().map(String::as_str).collect();
         let dis_names: HashSet<&str> = opts.disable_rules.iter().map(String::as_str).collect();
         let dis_tags: HashSet<&str> = opts.disable_tags.iter().map(String::as_str).collect();
-        let mut by_code: Vec<Vec<(usize, prog::Program)>> =
+        let mut by_code: Vec<Vec<(usize, prog::Program, Vec<compile::Guard>)>> =
             (0..EventType::COUNT).map(|_| Vec::new()).collect();
         let mut by_name: std::collections::HashMap<String, Vec<usize>> = Default::default();
         let mut any = Vec::new();
@@ -188,13 +270,15 @@ impl Engine {
             let (Some(v), Some(t)) = (by_code.get_mut(c), EventType::KNOWN.get(c)) else {
                 return;
             };
-            if v.last().is_some_and(|(j, _)| *j == i) {
+            if v.last().is_some_and(|(j, ..)| *j == i) {
                 return;
             }
             let one = std::iter::once(t.name().to_string()).collect();
-            let n = prog::Program::new(compile::specialize(r.compiled.clone(), &one));
+            let cond = compile::specialize(r.compiled.clone(), &one);
+            let guards = compile::guards(&cond);
+            let n = prog::Program::new(cond);
             if !n.is_false() {
-                v.push((i, n));
+                v.push((i, n, guards));
             }
         };
         for (i, r) in rules.iter().enumerate() {
@@ -239,6 +323,17 @@ impl Engine {
             v.sort_unstable();
             v.dedup();
         }
+        let by_code = by_code
+            .into_iter()
+            .map(|v| {
+                let mut t = TypeRules::default();
+                for (i, p, g) in v {
+                    let need = t.index.add(&g);
+                    t.rules.push((i, p, need));
+                }
+                t
+            })
+            .collect();
         let hostname = opts.hostname.clone().unwrap_or_else(machine_hostname);
         let memo_len = rules
             .iter()
@@ -286,8 +381,16 @@ impl Engine {
 
     /// Feed any record: metadata updates tables, syscalls are evaluated.
     pub fn process_record(&mut self, rec: &Record) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        self.process_record_with(rec, |a| alerts.push(a.to_alert()));
+        alerts
+    }
+
+    /// [`Engine::process_record`] with the matches handed to `sink` as in
+    /// [`Engine::process_with`]; returns the number of matches.
+    pub fn process_record_with(&mut self, rec: &Record, sink: impl FnMut(&AlertRef<'_>)) -> usize {
         match rec {
-            Record::Syscall(e) => return self.process(e),
+            Record::Syscall(e) => return self.process_with(e, sink),
             Record::Container(c) => self.state.add_container(c.clone()),
             Record::User(u) => self.state.add_user(u.clone()),
             Record::Group(g) => self.state.add_group(g.clone()),
@@ -307,69 +410,69 @@ impl Engine {
                 self.state.boot_ts = h.boot_ts;
             }
         }
-        Vec::new()
+        0
     }
 
     /// Evaluate one syscall event (updating the state tables).
     pub fn process(&mut self, ev: &Event) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        self.process_with(ev, |a| alerts.push(a.to_alert()));
+        alerts
+    }
+
+    /// Evaluate one syscall event (updating the state tables) and call
+    /// `sink` with each matching rule (the first only, with `first_match`),
+    /// in the order [`Engine::process`] returns their alerts; the caller
+    /// renders what it uses ([`AlertRef::output`], [`AlertRef::to_alert`]).
+    /// Returns the number of matches.
+    pub fn process_with(&mut self, ev: &Event, mut sink: impl FnMut(&AlertRef<'_>)) -> usize {
         self.evtnum += 1;
         let efd = self.state.apply(ev);
         for c in self.memo.iter_mut() {
             *c.get_mut() = 0;
         }
-        let mut alerts = Vec::new();
+        let mut n = 0;
         {
             let ctx = fields::Ctx::new(ev, &self.state, &efd, self.evtnum, &self.memo);
-            // candidates in rule order: for a known type, each rule's
-            // condition specialised to it; otherwise the general conditions
-            let (specialised, general): (&[(usize, prog::Program)], &[usize]) =
-                match ev.evt_type.code() {
-                    Some(c) => (self.by_code.get(c).map(Vec::as_slice).unwrap_or(&[]), &[]),
-                    None => (
-                        &[],
-                        self.by_name
-                            .get(ev.evt_type.name())
-                            .unwrap_or(&self.any)
-                            .as_slice(),
-                    ),
-                };
-            let candidates = specialised
-                .iter()
-                .map(|(i, c)| (*i, Some(c)))
-                .chain(general.iter().map(|i| (*i, None)));
-            for (next, cond) in candidates {
-                let Some(rule) = self.rules.get(next) else {
-                    continue;
-                };
-                let hit = match cond {
-                    Some(p) => p.eval(&ctx),
-                    None => compile::eval(&rule.compiled, &ctx),
-                };
-                if hit {
-                    let (output, fields) = rule.output_fmt.render(&ctx);
-                    alerts.push(Alert {
-                        time: fields::rfc3339(ev.ts_ns),
-                        rule: rule.name.clone(),
-                        priority: rule.priority.as_str().to_string(),
-                        source: "syscall".into(),
-                        output: format!(
-                            "{}: {} {}",
-                            fields::fmt_time(ev.ts_ns, false),
-                            rule.priority.as_str(),
-                            output
-                        ),
-                        output_fields: fields,
-                        tags: rule.tags.clone(),
-                        hostname: self.hostname.clone(),
-                    });
-                    if self.opts.first_match {
-                        break;
+            self.matches(&ctx, |rule| {
+                n += 1;
+                sink(&AlertRef {
+                    rule,
+                    ctx: &ctx,
+                    hostname: &self.hostname,
+                });
+                self.opts.first_match
+            });
+        }
+        self.state.finish(ev);
+        n
+    }
+
+    /// Calls `hit` with each selected rule whose condition holds on the
+    /// event of `ctx`, in rule order, until it returns `true`: for a known
+    /// type, the rules specialised to it whose guards pass; otherwise the
+    /// general conditions of the rules indexed under the type's name.
+    fn matches(&self, ctx: &fields::Ctx<'_>, mut hit: impl FnMut(&Rule) -> bool) {
+        match ctx.code {
+            Some(c) => {
+                if let Some(t) = self.by_code.get(c) {
+                    t.matches(ctx, |i| self.rules.get(i).is_some_and(&mut hit));
+                }
+            }
+            None => {
+                let general = self
+                    .by_name
+                    .get(ctx.ev.evt_type.name())
+                    .unwrap_or(&self.any);
+                for i in general {
+                    if let Some(rule) = self.rules.get(*i) {
+                        if compile::eval(&rule.compiled, ctx) && hit(rule) {
+                            return;
+                        }
                     }
                 }
             }
         }
-        self.state.finish(ev);
-        alerts
     }
 }
 
@@ -405,7 +508,8 @@ mod tests {
         /// Process an event as [`Engine::process`] does, and also evaluate
         /// every candidate rule's general condition (with its own macro
         /// memo, as the engine did before conditions were specialised per
-        /// event type): the list of matching rules must be the same.
+        /// event type): the list of matching rules must be the same. Each
+        /// match's lazily rendered text must be its alert's.
         fn process_checked(&mut self, ev: &Event) -> Result<Vec<Alert>, String> {
             let fast = self.evaluate_all(ev, true);
             let slow = self.evaluate_all(ev, false);
@@ -416,7 +520,17 @@ mod tests {
                     ev.ts_ns
                 ));
             }
-            Ok(self.process(ev))
+            let mut alerts = Vec::new();
+            let mut lazy = Vec::new();
+            self.process_with(ev, |a| {
+                alerts.push(a.to_alert());
+                lazy.push(a.output());
+            });
+            let full: Vec<&String> = alerts.iter().map(|a| &a.output).collect();
+            if lazy.iter().collect::<Vec<_>>() != full {
+                return Err(format!("lazy outputs {lazy:?}, alerts {full:?}"));
+            }
+            Ok(alerts)
         }
 
         /// Names of the rules that match `ev` (all-match, in order),
@@ -429,12 +543,12 @@ mod tests {
             let ctx = fields::Ctx::new(ev, &st, &efd, self.evtnum + 1, &memo);
             let mut out = Vec::new();
             match (ev.evt_type.code(), specialised) {
-                (Some(c), true) => {
-                    for (i, cond) in self.by_code.get(c).map(Vec::as_slice).unwrap_or(&[]) {
-                        if cond.eval(&ctx) {
-                            out.push(self.rules[*i].name.clone());
-                        }
-                    }
+                (Some(_), true) => {
+                    // the engine's own path: guards, then specialised programs
+                    self.matches(&ctx, |r| {
+                        out.push(r.name.clone());
+                        false
+                    });
                 }
                 _ => {
                     // the old index: every rule whose type set holds the
@@ -472,11 +586,35 @@ mod tests {
         )
     }
 
-    /// Every upstream rule, specialised per event type, decides as its
-    /// general condition does on every event of the per-rule fixtures.
+    /// Every upstream rule, specialised per event type and behind its
+    /// guards, decides as its general condition does on every event of the
+    /// per-rule fixtures.
     #[test]
     fn specialised_conditions_agree_with_general_on_fixtures() {
         let Some(files) = upstream() else { return };
+        let (events, errors) = check_fixtures(&files, |_| {});
+        assert!(events > 50);
+        assert_eq!(errors, Vec::<String>::new());
+    }
+
+    /// The differential checks notice a broken guard index: with the
+    /// guards' equalities dropped, rules that fire on the fixtures are
+    /// skipped.
+    #[test]
+    fn broken_guard_index_is_noticed() {
+        let Some(files) = upstream() else { return };
+        let (_, errors) = check_fixtures(&files, |e| {
+            for t in e.by_code.iter_mut() {
+                t.index.break_for_test();
+            }
+        });
+        assert!(errors.len() > 3, "{errors:?}");
+    }
+
+    /// Replays every fixture through an all-match engine (after `tweak`),
+    /// comparing the engine's matches with the general conditions' on every
+    /// event: the events seen and the disagreements.
+    fn check_fixtures(files: &[PathBuf], tweak: impl Fn(&mut Engine)) -> (usize, Vec<String>) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/events");
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
@@ -487,15 +625,17 @@ mod tests {
         entries.sort();
         assert!(entries.len() > 40);
         let mut events = 0;
+        let mut errors = Vec::new();
         for p in entries {
-            let mut engine = all_match_engine(&files);
+            let mut engine = all_match_engine(files);
+            tweak(&mut engine);
             let text = std::fs::read_to_string(&p).unwrap();
             for rec in seawall_event::RecordReader::new(text.as_bytes(), "t") {
                 match rec.unwrap() {
                     Record::Syscall(ev) => {
                         events += 1;
                         if let Err(e) = engine.process_checked(&ev) {
-                            panic!("{}: {e}", p.display());
+                            errors.push(format!("{}: {e}", p.display()));
                         }
                     }
                     other => {
@@ -504,7 +644,7 @@ mod tests {
                 }
             }
         }
-        assert!(events > 50);
+        (events, errors)
     }
 
     /// The same on a synthetic stream: every event type any upstream rule
@@ -760,7 +900,7 @@ mod tests {
         let e = Engine::new(rs, EngineOptions::default());
         assert_eq!(e.active_rules(), 3);
         let c = EventType::Openat.code().unwrap();
-        let listed: Vec<usize> = e.by_code[c].iter().map(|(i, _)| *i).collect();
+        let listed: Vec<usize> = e.by_code[c].rules.iter().map(|(i, ..)| *i).collect();
         assert_eq!(listed, [1]);
     }
 }

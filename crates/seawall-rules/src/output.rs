@@ -1,6 +1,6 @@
 //! Output format strings: `%field`, `%field[arg]`, `<NA>` for missing values.
 
-use crate::fields::{self, Ctx, Field, V};
+use crate::fields::{self, Ctx, Field, Num, V};
 
 #[derive(Debug)]
 enum Piece {
@@ -80,6 +80,34 @@ impl Format {
         Ok(Format { pieces })
     }
 
+    /// Append the text [`Format::render`] gives to `out`, without the
+    /// output fields: strings, integers and booleans straight from the
+    /// tables when the field has a direct extraction
+    /// ([`Ctx::str_field`], [`Ctx::num_field`]), no value built.
+    pub fn render_text(&self, ctx: &Ctx<'_>, out: &mut String) {
+        for p in &self.pieces {
+            match p {
+                Piece::Lit(s) => out.push_str(s),
+                Piece::Field { field, .. } => {
+                    if let Some(v) = ctx.str_field(&field.id) {
+                        out.push_str(v.unwrap_or("<NA>"));
+                    } else if let Some(v) = ctx.num_field(&field.id) {
+                        match v {
+                            None => out.push_str("<NA>"),
+                            Some(Num::B(b)) => out.push_str(if b { "true" } else { "false" }),
+                            Some(Num::I(i)) => push_int(out, i),
+                        }
+                    } else {
+                        match ctx.extract(&field.id).render() {
+                            Some(t) => out.push_str(&t),
+                            None => out.push_str("<NA>"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Render the text and collect `output_fields`.
     pub fn render(&self, ctx: &Ctx<'_>) -> (String, serde_json::Map<String, serde_json::Value>) {
         let mut out = String::new();
@@ -103,6 +131,29 @@ impl Format {
             }
         }
         (out, map)
+    }
+}
+
+/// `i` in decimal, as `i64`'s `Display` writes it.
+fn push_int(out: &mut String, i: i64) {
+    if i < 0 {
+        out.push('-');
+    }
+    let mut n = i.unsigned_abs();
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        if let Some(d) = buf.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    for d in buf.get(at..).unwrap_or(&[]) {
+        out.push(char::from(*d));
     }
 }
 
@@ -141,5 +192,28 @@ mod tests {
         assert_eq!(map, want);
         assert_eq!(map.len(), 8);
         assert!(text.contains("/etc/hosts openat"), "{text}");
+        let mut plain = String::from("x");
+        f.render_text(&ctx, &mut plain);
+        assert_eq!(plain, format!("x{text}"));
+    }
+
+    #[test]
+    fn ints_render_as_display_does() {
+        for i in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            12345,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ] {
+            let mut s = String::new();
+            push_int(&mut s, i);
+            assert_eq!(s, i.to_string());
+        }
     }
 }

@@ -193,6 +193,301 @@ impl Program {
     }
 }
 
+/// A set of guard slots of a [`GuardIndex`] (at most [`GuardIndex::SLOTS`]).
+pub type Slots = [u64; 2];
+
+/// Evaluates many rules' [`compile::guards`] at once for an event: every
+/// distinct guard gets a slot, and [`GuardIndex::pass`] finds the slots
+/// whose guard holds with, for each tested field, one lookup of its value
+/// in a hash map (equalities), a walk of a byte trie from its start
+/// (prefixes) and from its end (suffixes), and a substring search per
+/// needle. A rule is only evaluated when all of its slots pass; when one
+/// fails its condition is false (each guard is a necessary condition), so
+/// skipping it changes nothing.
+///
+/// The slots of the fd's path fields (`fd.name`, `fd.nameraw`,
+/// `fd.directory`, `fd.filename`: functions of the fd's name, raw name and
+/// kind) are remembered per fd name and raw name allocation (paths are
+/// interned, so opens of a known file share them): the cache keeps the
+/// names alive, so an address it holds always names the same text.
+#[derive(Debug, Default)]
+pub struct GuardIndex {
+    pub(crate) guards: Vec<compile::Guard>,
+    fields: Vec<FieldIndex>,
+    /// Whether some field is a path field.
+    paths: bool,
+    cache: std::cell::RefCell<PathCache>,
+}
+
+/// Path-field slots by (name, raw name, kind) of an fd.
+type PathCache = crate::fxhash::FxHashMap<(usize, usize, u8), (PathKey, Slots)>;
+
+/// What a [`PathCache`] entry keeps alive.
+type PathKey = (std::sync::Arc<str>, std::sync::Arc<str>);
+
+/// Entries a path cache holds before it starts over.
+const PATH_CACHE_MAX: usize = 4096;
+
+/// Whether a field's value is a function of the fd's name, raw name and
+/// kind alone.
+fn path_field(id: &crate::fields::Fid) -> bool {
+    use crate::fields::Fid::*;
+    matches!(id, FdName | FdNameraw | FdDirectory | FdFilename)
+}
+
+#[derive(Debug, Clone)]
+struct FieldIndex {
+    fid: crate::fields::Fid,
+    eq: crate::fxhash::FxHashMap<String, Slots>,
+    prefixes: Trie,
+    /// Suffixes, reversed.
+    suffixes: Trie,
+    /// Needles: the slots of those the value contains are found by walking
+    /// this trie from every position whose byte starts some needle.
+    needles: Trie,
+    /// Bytes some needle starts with.
+    needle_starts: [u64; 4],
+}
+
+/// Byte trie; node 0 is the root (the empty string).
+#[derive(Debug, Clone)]
+struct Trie {
+    nodes: Vec<TrieNode>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct TrieNode {
+    slots: Slots,
+    next: Vec<(u8, u32)>,
+}
+
+impl Trie {
+    fn new() -> Trie {
+        Trie {
+            nodes: vec![TrieNode::default()],
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+
+    fn insert(&mut self, key: impl Iterator<Item = u8>, slot: usize) {
+        let mut node = 0usize;
+        for b in key {
+            let found = self
+                .nodes
+                .get(node)
+                .and_then(|n| n.next.iter().find(|(c, _)| *c == b))
+                .map(|(_, n)| *n as usize);
+            node = match found {
+                Some(n) => n,
+                None => {
+                    let n = self.nodes.len();
+                    self.nodes.push(TrieNode::default());
+                    if let Some(p) = self.nodes.get_mut(node) {
+                        p.next.push((b, n as u32));
+                    }
+                    n
+                }
+            };
+        }
+        if let Some(n) = self.nodes.get_mut(node) {
+            set_slot(&mut n.slots, slot);
+        }
+    }
+
+    /// Adds to `pass` the slots of every key `bytes` starts with.
+    #[inline]
+    fn walk(&self, bytes: impl Iterator<Item = u8>, pass: &mut Slots) {
+        let Some(mut node) = self.nodes.first() else {
+            return;
+        };
+        for b in bytes {
+            let Some(next) = node
+                .next
+                .iter()
+                .find(|(c, _)| *c == b)
+                .and_then(|(_, n)| self.nodes.get(*n as usize))
+            else {
+                return;
+            };
+            node = next;
+            or(pass, &node.slots);
+        }
+    }
+}
+
+fn set_slot(s: &mut Slots, i: usize) {
+    if let Some(w) = s.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
+    }
+}
+
+fn or(a: &mut Slots, b: &Slots) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x |= y;
+    }
+}
+
+/// Whether every slot of `need` is in `pass`.
+#[inline]
+pub fn covers(pass: &Slots, need: &Slots) -> bool {
+    pass.iter().zip(need).all(|(p, n)| n & !p == 0)
+}
+
+impl GuardIndex {
+    /// Distinct guards an index holds (more are not indexed).
+    pub const SLOTS: usize = 128;
+
+    /// Whether the index has no guard (every rule passes).
+    pub fn is_empty(&self) -> bool {
+        self.guards.is_empty()
+    }
+
+    /// The slots of a rule with these guards (shared with earlier rules
+    /// with the same guard). Guards beyond the index's capacity, or that
+    /// cannot fail on a string (an empty prefix, suffix or needle), are
+    /// left out: the rule is then evaluated as if they held.
+    pub fn add(&mut self, guards: &[compile::Guard]) -> Slots {
+        let mut need = [0; 2];
+        for g in guards {
+            if g.iter().any(|(_, a)| a.always()) {
+                continue;
+            }
+            let slot = match self.guards.iter().position(|x| x == g) {
+                Some(i) => i,
+                None if self.guards.len() < Self::SLOTS => {
+                    let i = self.guards.len();
+                    self.guards.push(g.clone());
+                    for (fid, atom) in g {
+                        self.insert(fid, atom, i);
+                    }
+                    i
+                }
+                None => continue,
+            };
+            set_slot(&mut need, slot);
+        }
+        need
+    }
+
+    fn insert(&mut self, fid: &crate::fields::Fid, atom: &compile::Atom, slot: usize) {
+        let k = match self.fields.iter().position(|f| f.fid == *fid) {
+            Some(k) => k,
+            None => {
+                self.paths |= path_field(fid);
+                self.fields.push(FieldIndex {
+                    fid: fid.clone(),
+                    eq: Default::default(),
+                    prefixes: Trie::new(),
+                    suffixes: Trie::new(),
+                    needles: Trie::new(),
+                    needle_starts: [0; 4],
+                });
+                self.fields.len() - 1
+            }
+        };
+        let Some(f) = self.fields.get_mut(k) else {
+            return;
+        };
+        match atom {
+            compile::Atom::Eq(v) => set_slot(f.eq.entry(v.clone()).or_default(), slot),
+            compile::Atom::Prefix(p) => f.prefixes.insert(p.bytes(), slot),
+            compile::Atom::Suffix(p) => f.suffixes.insert(p.bytes().rev(), slot),
+            compile::Atom::Contains(n) => {
+                if let Some(&b) = n.as_bytes().first() {
+                    if let Some(w) = f.needle_starts.get_mut(usize::from(b) / 64) {
+                        *w |= 1 << (b % 64);
+                    }
+                    f.needles.insert(n.bytes(), slot);
+                }
+            }
+        }
+    }
+
+    /// The slots whose guard holds on this event (every slot when a field
+    /// has no direct string extraction).
+    pub fn pass(&self, ctx: &Ctx<'_>) -> Slots {
+        let mut pass = [0; 2];
+        if self.paths {
+            if let Some(fd) = ctx.fd {
+                let key = (
+                    std::sync::Arc::as_ptr(&fd.name) as *const u8 as usize,
+                    std::sync::Arc::as_ptr(&fd.nameraw) as *const u8 as usize,
+                    fd.kind as u8,
+                );
+                let mut cache = self.cache.borrow_mut();
+                match cache.get(&key) {
+                    Some((_, slots)) => or(&mut pass, slots),
+                    None => {
+                        let mut slots = [0; 2];
+                        if !self.fields_pass(ctx, true, &mut slots) {
+                            return [u64::MAX; 2];
+                        }
+                        or(&mut pass, &slots);
+                        if cache.len() >= PATH_CACHE_MAX {
+                            cache.clear();
+                        }
+                        cache.insert(key, ((fd.name.clone(), fd.nameraw.clone()), slots));
+                    }
+                }
+            }
+            // without an fd every path field is NULL: no path slot holds
+        }
+        if !self.fields_pass(ctx, false, &mut pass) {
+            return [u64::MAX; 2];
+        }
+        pass
+    }
+
+    /// [`GuardIndex::pass`] without the cache, for the path fields
+    /// (`paths`) or the others: adds the slots that hold to `pass`; false
+    /// when a field has no direct string extraction.
+    fn fields_pass(&self, ctx: &Ctx<'_>, paths: bool, pass: &mut Slots) -> bool {
+        for f in self.fields.iter().filter(|f| path_field(&f.fid) == paths) {
+            let s = match ctx.str_field(&f.fid) {
+                None => return false,
+                // NULL: every test on the field is false
+                Some(None) => continue,
+                Some(Some(s)) => s,
+            };
+            let pass = &mut *pass;
+            if !f.eq.is_empty() {
+                if let Some(slots) = f.eq.get(s) {
+                    or(pass, slots);
+                }
+            }
+            if !f.prefixes.is_empty() {
+                f.prefixes.walk(s.bytes(), pass);
+            }
+            if !f.suffixes.is_empty() {
+                f.suffixes.walk(s.bytes().rev(), pass);
+            }
+            if !f.needles.is_empty() {
+                let b = s.as_bytes();
+                for (i, c) in b.iter().enumerate() {
+                    let word = f.needle_starts.get(usize::from(*c) / 64).copied();
+                    if word.unwrap_or(0) & (1 << (c % 64)) != 0 {
+                        f.needles
+                            .walk(b.get(i..).unwrap_or(&[]).iter().copied(), pass);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Drop every equality (tests check that the differential checks
+    /// notice a broken index).
+    #[cfg(test)]
+    pub(crate) fn break_for_test(&mut self) {
+        for f in self.fields.iter_mut() {
+            f.eq.clear();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
