@@ -582,11 +582,15 @@ impl Atom {
     }
 }
 
-/// Fields a guard may test: single strings that [`Ctx::str_field`] always
+/// Fields a guard may test: single strings that [`Ctx::str_field`]
 /// extracts (so a check on them is decided by [`str_check`] /
-/// [`eval_str_any`] on that value).
+/// [`eval_str_any`] on that value): always, or for `evt.arg.*`, when the
+/// parameter is a string or absent.
 pub fn guard_field(id: &Fid) -> bool {
     use Fid::*;
+    if let EvtArg(n) = id {
+        return !fields::arg_has_fallback(n);
+    }
     matches!(
         id,
         FdName

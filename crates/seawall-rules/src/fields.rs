@@ -505,6 +505,16 @@ pub fn render_flags(ev: &Event) -> Option<String> {
     }
 }
 
+/// `evt.arg.*` names [`Ctx::arg_by_name`] does not just look up: rendered
+/// or derived values, and values taken from the tables when the event has
+/// no such parameter.
+pub fn arg_has_fallback(name: &str) -> bool {
+    matches!(
+        name,
+        "flags" | "res" | "res_or_fd" | "fd" | "exe" | "cwd" | "args" | "filename"
+    )
+}
+
 fn s(v: &str) -> V<'_> {
     V::S(Cow::Borrowed(v))
 }
@@ -857,6 +867,13 @@ impl<'a> Ctx<'a> {
             ContainerImage => self.container().and_then(|c| opt(&c.info.image)),
             ContainerImageRepository => self.container().and_then(|c| opt(&c.repository)),
             ContainerImageTag => self.container().and_then(|c| opt(&c.tag)),
+            // a string parameter as `arg_by_name` renders it; absent, NULL
+            // unless a fallback or rendering applies
+            EvtArg(n) if !arg_has_fallback(n) => match self.ev.args.get(n) {
+                Some(ArgValue::Str(x)) => Some(x.as_str()),
+                Some(_) => return None,
+                None => None,
+            },
             _ => return None,
         })
     }
@@ -1445,6 +1462,16 @@ mod tests {
             path: None,
         };
         let mut unknown_container = open(2, 6, "x/../y", 0);
+        let names: Vec<&str> = names
+            .iter()
+            .copied()
+            .chain([
+                "evt.arg.name",
+                "evt.arg.path",
+                "evt.arg.oldpath",
+                "evt.arg.nosuch",
+            ])
+            .collect();
         unknown_container.container_id = Some("c2".into());
         let events = [
             open(2, 3, "/etc/passwd", 0),
@@ -1461,11 +1488,21 @@ mod tests {
             Event::new(5, 2, 2, EventType::Close, 0).arg("fd", 3i64),
             unknown_container,
         ];
-        for ev in &events {
+        let events = events.into_iter().chain([
+            Event::new(6, 2, 2, EventType::Unlinkat, 0)
+                .arg("dirfd", -100i64)
+                .arg("name", "/tmp/a")
+                .arg("flags", 0i64),
+            Event::new(7, 2, 2, EventType::Renameat2, 0)
+                .arg("oldpath", "")
+                .arg("newpath", "/b"),
+        ]);
+        for ev in events {
+            let ev = &ev;
             let efd = st.apply(ev);
             {
                 let ctx = Ctx::new(ev, &st, &efd, 1, &[]);
-                for n in names {
+                for n in names.iter().copied() {
                     let f = resolve(n, None).unwrap();
                     let fast = ctx.str_field(&f.id).expect(n);
                     let want = ctx.extract(&f.id);

@@ -247,6 +247,9 @@ struct FieldIndex {
     needles: Trie,
     /// Bytes some needle starts with.
     needle_starts: [u64; 4],
+    /// Every slot with a test on this field (they are taken to hold when
+    /// the field has no direct string extraction on an event).
+    all: Slots,
 }
 
 /// Byte trie; node 0 is the root (the empty string).
@@ -384,6 +387,7 @@ impl GuardIndex {
                     suffixes: Trie::new(),
                     needles: Trie::new(),
                     needle_starts: [0; 4],
+                    all: [0; 2],
                 });
                 self.fields.len() - 1
             }
@@ -391,6 +395,7 @@ impl GuardIndex {
         let Some(f) = self.fields.get_mut(k) else {
             return;
         };
+        set_slot(&mut f.all, slot);
         match atom {
             compile::Atom::Eq(v) => set_slot(f.eq.entry(v.clone()).or_default(), slot),
             compile::Atom::Prefix(p) => f.prefixes.insert(p.bytes(), slot),
@@ -422,9 +427,7 @@ impl GuardIndex {
                     Some((_, slots)) => or(&mut pass, slots),
                     None => {
                         let mut slots = [0; 2];
-                        if !self.fields_pass(ctx, true, &mut slots) {
-                            return [u64::MAX; 2];
-                        }
+                        self.fields_pass(ctx, true, &mut slots);
                         or(&mut pass, &slots);
                         if cache.len() >= PATH_CACHE_MAX {
                             cache.clear();
@@ -435,19 +438,20 @@ impl GuardIndex {
             }
             // without an fd every path field is NULL: no path slot holds
         }
-        if !self.fields_pass(ctx, false, &mut pass) {
-            return [u64::MAX; 2];
-        }
+        self.fields_pass(ctx, false, &mut pass);
         pass
     }
 
     /// [`GuardIndex::pass`] without the cache, for the path fields
-    /// (`paths`) or the others: adds the slots that hold to `pass`; false
-    /// when a field has no direct string extraction.
-    fn fields_pass(&self, ctx: &Ctx<'_>, paths: bool, pass: &mut Slots) -> bool {
+    /// (`paths`) or the others: adds the slots that hold to `pass` (all the
+    /// slots of a field without a direct string extraction).
+    fn fields_pass(&self, ctx: &Ctx<'_>, paths: bool, pass: &mut Slots) {
         for f in self.fields.iter().filter(|f| path_field(&f.fid) == paths) {
             let s = match ctx.str_field(&f.fid) {
-                None => return false,
+                None => {
+                    or(pass, &f.all);
+                    continue;
+                }
                 // NULL: every test on the field is false
                 Some(None) => continue,
                 Some(Some(s)) => s,
@@ -475,7 +479,6 @@ impl GuardIndex {
                 }
             }
         }
-        true
     }
 
     /// Drop every equality (tests check that the differential checks
