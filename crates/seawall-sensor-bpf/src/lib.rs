@@ -124,6 +124,19 @@ fn open_flags_arg(name: &str) -> u8 {
     }
 }
 
+/// `open_name`: the argument holding an open's name.
+fn open_name_arg(name: &str) -> u8 {
+    match name {
+        "openat" | "openat2" => 1,
+        _ => 0,
+    }
+}
+
+/// Syscalls that can change the path of files already looked up (rename,
+/// mounts): the kernel forgets the open filter's cached path decisions
+/// when one succeeds, whether or not it is captured.
+pub(crate) const MOVES: [u32; 9] = [82, 264, 316, 165, 166, 155, 161, 429, 442];
+
 /// Configuration of the kernel's per-syscall map for a set of wanted event
 /// types: `(syscall nr, str_mask, sockaddr_arg, fd_arg, special)` for each
 /// captured syscall. Unknown types are returned in the second vector.
@@ -158,8 +171,8 @@ pub(crate) fn kernel_config(wanted: &[EventType]) -> (Vec<(u32, [u8; 8])>, Vec<S
                     s.described_fd().unwrap_or(0xff),
                     s.special,
                     open_flags_arg(s.name),
-                    0,
-                    0,
+                    open_name_arg(s.name),
+                    u8::from(MOVES.contains(&s.nr)),
                 ],
             ));
         }

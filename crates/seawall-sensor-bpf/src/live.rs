@@ -177,6 +177,11 @@ impl Sensor {
     pub fn set_wanted(&mut self, wanted: &[EventType]) -> Result<Vec<String>, Error> {
         let (cfg, unknown) = crate::kernel_config(wanted);
         let mut on = vec![[0u8; 8]; crate::MAX_SYSCALLS];
+        for nr in crate::MOVES {
+            if let Some(slot) = on.get_mut(nr as usize) {
+                slot[7] = 1;
+            }
+        }
         for (nr, c) in cfg {
             if let Some(slot) = on.get_mut(nr as usize) {
                 *slot = c;
@@ -225,6 +230,10 @@ impl Sensor {
             .open_filter
             .update(&zero, &k.cfg_bytes(), MapFlags::ANY)
             .map_err(|e| bpf_err("update the open filter", e))?;
+        // path decisions cached under the old filter no longer hold
+        if let Some(bss) = self.skel.maps.bss_data.as_deref_mut() {
+            bss.of_gen = bss.of_gen.wrapping_add(1);
+        }
         Ok(true)
     }
 

@@ -943,22 +943,35 @@ fn kernel_open_filter_decides_as_the_rules_filter() {
     ]
     .into_iter()
     .collect();
+    // The corpus twice (the second time the kernel's cached path
+    // decisions answer), then a file whose directory is renamed onto one
+    // the rules watch: its next open must be decided on its new path.
+    std::fs::create_dir_all(d.join("mvsrc")).expect("mkdir");
+    std::fs::write(d.join("mvsrc/moved"), "x").expect("write");
+    let mut input: String = corpus
+        .iter()
+        .chain(corpus.iter())
+        .map(|(r, wr)| format!("{r}\t{}\n", u8::from(*wr)))
+        .collect();
+    input.push_str(&format!("{ds}/mvsrc/moved\t0\n"));
+    input.push_str(&format!("!mv\t{ds}/dir\t{ds}/dir_old\n"));
+    input.push_str(&format!("!mv\t{ds}/mvsrc\t{ds}/dir\n"));
+    input.push_str(&format!("{ds}/dir/moved\t0\n"));
     let script = "import os, sys\n\
         os.chdir(sys.argv[1])\n\
         print(os.getpid())\n\
         for line in sys.stdin.read().splitlines():\n\
-        \x20   raw, wr = line.split('\\t')\n\
-        \x20   fl = os.O_WRONLY if wr == '1' else os.O_RDONLY\n\
+        \x20   a, b = line.split('\\t', 1)\n\
+        \x20   if a == '!mv':\n\
+        \x20       os.rename(*b.split('\\t'))\n\
+        \x20       continue\n\
+        \x20   fl = os.O_WRONLY if b == '1' else os.O_RDONLY\n\
         \x20   try:\n\
-        \x20       fd = os.open(raw, fl)\n\
+        \x20       fd = os.open(a, fl)\n\
         \x20       os.close(fd)\n\
-        \x20       print('%s\\t%d\\t%d' % (raw, fl, fd))\n\
+        \x20       print('%s\\t%d\\t%d' % (a, fl, fd))\n\
         \x20   except OSError as e:\n\
-        \x20       print('%s\\t%d\\t%d' % (raw, fl, -e.errno))\n";
-    let input: String = corpus
-        .iter()
-        .map(|(r, wr)| format!("{r}\t{}\n", u8::from(*wr)))
-        .collect();
+        \x20       print('%s\\t%d\\t%d' % (a, fl, -e.errno))\n";
     let mut child = Command::new("python3")
         .arg("-c")
         .arg(script)
@@ -990,7 +1003,7 @@ fn kernel_open_filter_decides_as_the_rules_filter() {
             ))
         })
         .collect();
-    assert_eq!(done.len(), corpus.len(), "python said {text}");
+    assert_eq!(done.len(), 2 * corpus.len() + 2, "python said {text}");
     std::thread::sleep(Duration::from_millis(1500));
     let recorded: Vec<Value> = std::fs::read_to_string(&record)
         .unwrap_or_default()
@@ -1001,31 +1014,60 @@ fn kernel_open_filter_decides_as_the_rules_filter() {
                 && v["type"].as_str().is_some_and(|t| t.starts_with("open"))
         })
         .collect();
+    // the absolute path, lexically ('..' taken out; no symlinks below d)
+    let lexical = |raw: &str| -> String {
+        let joined = if raw.starts_with('/') {
+            raw.to_string()
+        } else {
+            format!("{ds}/trav/sub/{raw}")
+        };
+        let mut out: Vec<&str> = Vec::new();
+        for c in joined.split('/') {
+            match c {
+                "" | "." => {}
+                ".." => {
+                    out.pop();
+                }
+                c => out.push(c),
+            }
+        }
+        format!("/{}", out.join("/"))
+    };
+    let mut want_count: std::collections::BTreeMap<(String, u64), usize> = Default::default();
     let mut kept = 0;
     for (raw, flags, ret) in &done {
-        let abs = d.join("trav/sub").join(raw);
-        let canon = std::fs::canonicalize(&abs)
-            .ok()
-            .map(|p| p.display().to_string());
-        let is_dir = *ret >= 0 && abs.is_dir();
-        let path = if *ret >= 0 { canon.as_deref() } else { None };
+        let path = lexical(raw);
+        let is_dir = *ret >= 0 && raw == &format!("{ds}/other");
         let want = filter.keeps(&seawall_event::open_filter::OpenSeen {
-            path,
+            path: (*ret >= 0).then_some(path.as_str()),
             raw: raw.as_bytes(),
             flags: *flags,
             ret: *ret,
             is_dir,
         });
-        let got = recorded.iter().any(|v| {
-            v["args"]["name"].as_str() == Some(raw.as_str())
-                && v["args"]["flags"].as_u64().map(|f| f & 3) == Some(*flags & 3)
-        });
-        assert_eq!(
-            got, want,
-            "{raw} flags={flags} ret={ret}: recorded {got}, the filter keeps {want}"
-        );
+        *want_count.entry((raw.clone(), *flags & 3)).or_default() += usize::from(want);
         kept += usize::from(want);
     }
+    for ((raw, flags), want) in &want_count {
+        let got = recorded
+            .iter()
+            .filter(|v| {
+                v["args"]["name"].as_str() == Some(raw.as_str())
+                    && v["args"]["flags"].as_u64().map(|f| f & 3) == Some(*flags)
+            })
+            .count();
+        assert_eq!(
+            got, *want,
+            "{raw} flags={flags}: recorded {got} times, the filter keeps {want}"
+        );
+    }
+    let moved = |n: &str| want_count.get(&(format!("{ds}/{n}"), 0)).copied();
+    assert_eq!(
+        moved("mvsrc/moved"),
+        Some(0),
+        "not watched before the rename"
+    );
+    assert_eq!(moved("dir/moved"), Some(1), "watched after it");
     // both outcomes are in the corpus
     assert!(
         kept >= 8 && kept + 5 <= done.len(),

@@ -34,6 +34,9 @@ const volatile __u32 self_tgid = 0;
 /* set by user space once a kill response is queued: until then no syscall
  * pays for the kill_targets lookup */
 volatile __u32 response_armed = 0;
+/* generation of the open filter's cached path decisions: bumped by calls
+ * that move files or mounts, and by user space when the filter changes */
+volatile __u32 of_gen = 0;
 
 struct event_buf {
 	struct sw_hdr h;
@@ -49,6 +52,13 @@ struct event_buf {
 	__u64 unchecked;
 	/* not sent: put_path reached the root (the path is whole) */
 	__u64 path_done;
+	/* not sent: the open being decided by open_kept (has_file: path_d/path_m
+	 * and the root are set) */
+	__u64 of_name;
+	__u64 of_has_file;
+	/* not sent: this CPU's cache of the open filter's path decisions,
+	 * direct-mapped by dentry (most opens are of files opened before) */
+	struct sw_of_slot of_slots[SW_OF_SLOTS];
 };
 
 struct {
@@ -108,6 +118,8 @@ struct {
 	__type(key, __u64);
 	__type(value, __u32);
 } of_keys SEC(".maps");
+
+
 
 struct kernfs_node___old {
 	struct kernfs_node *parent;
@@ -338,14 +350,69 @@ static __always_inline __u32 of_lookup(__u64 key)
 	return v ? *v : 0;
 }
 
-/*
- * The open filter's decision for an open whose raw name is at data[0..raw)
- * and, when `plen` is not 0, whose resolved path is at data[ps..ps+plen).
- * Global, so it is verified once.
- */
+/* Terms whose path tests the path at data[0..plen) passes (written by
+ * put_path: components leaf first, NUL-terminated). */
+static __always_inline __u32 path_sat(struct event_buf *b, struct sw_open_filter *f, __u32 plen)
+{
+	__u64 h = SW_OF_SEED, g = SW_OF_SEED, hdir = SW_OF_SEED, win = 0;
+	__u32 depth = 0, prefix_hits = 0, pathc_hits = 0;
+	__u32 pdepth = f->uses[SW_OF_PREFIX] ? f->prefix_depth : 0;
+	__u32 npath = 0;
+#pragma unroll
+	for (int k = 0; k < SW_OF_NEEDLES; k++)
+		if (f->path_mask[k])
+			npath = k + 1;
+	for (int i = 0; i < SW_OF_PATH_SCAN; i++) {
+		if (i >= plen)
+			break;
+		__u8 c = b->data[(plen - 1 - i) & 0x3fff];
+		if (c == 0) {
+			if (i > 0) {
+				/* h: the first `depth` components */
+				depth++;
+				hdir = h;
+				if (depth <= pdepth)
+					prefix_hits |= of_lookup(h ^ SW_OF_TAG_PREFIX);
+			}
+			g = SW_OF_SEED;
+		} else if (npath) {
+			win = (win << 8) | c;
+#pragma unroll
+			for (int k = 0; k < SW_OF_NEEDLES; k++) {
+				if (k < npath && (win & f->path_mask[k]) == f->path_needle[k])
+					pathc_hits |= f->path_terms[k];
+			}
+		}
+		h = (h ^ c) * SW_OF_PRIME;
+		g = (g ^ c) * SW_OF_PRIME;
+	}
+	depth++;
+	if (depth <= pdepth)
+		prefix_hits |= of_lookup(h ^ SW_OF_TAG_PREFIX);
+	__u32 sat = f->terms;
+	if (f->uses[SW_OF_PREFIX])
+		sat &= prefix_hits | ~f->uses[SW_OF_PREFIX];
+	if (f->uses[SW_OF_PATHC])
+		sat &= pathc_hits | ~f->uses[SW_OF_PATHC];
+	if (f->uses[SW_OF_NAME])
+		sat &= of_lookup(h ^ SW_OF_TAG_NAME) | ~f->uses[SW_OF_NAME];
+	if (f->uses[SW_OF_DIR])
+		sat &= of_lookup(hdir ^ SW_OF_TAG_DIR) | ~f->uses[SW_OF_DIR];
+	if (f->uses[SW_OF_FILENAME])
+		sat &= of_lookup(g ^ SW_OF_TAG_FILENAME) | ~f->uses[SW_OF_FILENAME];
+	return sat;
+}
+
 #define SW_OF_IS_WRITE 1
 #define SW_OF_IS_FAILED 2
-__noinline int open_kept(struct event_buf *b, __u32 raw, __u32 ps, __u32 plen, __u32 how)
+/*
+ * The open filter's decision for the open in b (of_name: its name in user
+ * memory; of_has_file: path_d/path_m and the root are the opened file's),
+ * made before anything is read for the record. Tests are taken cheapest
+ * first; the path's part is cached per file and root. Global, so it is
+ * verified once.
+ */
+__noinline int open_kept(struct event_buf *b, __u32 how)
 {
 	__u32 zero = 0;
 	struct sw_open_filter *f = bpf_map_lookup_elem(&open_filter, &zero);
@@ -361,73 +428,57 @@ __noinline int open_kept(struct event_buf *b, __u32 raw, __u32 ps, __u32 plen, _
 	if (!sat)
 		return 0;
 
-	if ((sat & f->uses[SW_OF_RAW]) && raw <= SW_OF_RAW_SCAN) {
-		__u32 hits = 0;
-		__u64 win = 0;
-		for (int i = 0; i < SW_OF_RAW_SCAN; i++) {
-			if (i >= raw)
-				break;
-			win = (win << 8) | (__u8)b->data[i & 0x3fff];
-#pragma unroll
-			for (int k = 0; k < SW_OF_NEEDLES; k++) {
-				if (f->raw_mask[k] && (win & f->raw_mask[k]) == f->raw_needle[k])
-					hits |= f->raw_terms[k];
-			}
+	__u32 path_classes = f->uses[SW_OF_NAME] | f->uses[SW_OF_DIR] | f->uses[SW_OF_FILENAME] |
+			     f->uses[SW_OF_PREFIX] | f->uses[SW_OF_PATHC];
+	/* no file (a failed open): the path tests pass */
+	if ((sat & path_classes) && b->of_has_file) {
+		__u64 d = b->path_d;
+		__u32 gen = of_gen;
+		struct sw_of_slot *slot = &b->of_slots[((d >> 6) ^ (d >> 16)) & (SW_OF_SLOTS - 1)];
+		__u32 ps;
+		if (slot->dentry == d && slot->mnt == b->path_m && slot->root_d == b->root_d &&
+		    slot->root_m == b->root_m && slot->gen == gen && slot->valid) {
+			ps = slot->sat;
+		} else {
+			__u32 n = put_path(b, 0);
+			/* cut short or too long to hash: the path tests pass */
+			ps = (b->path_done && n && n <= SW_OF_PATH_SCAN) ? path_sat(b, f, n) : ~0U;
+			slot->dentry = d;
+			slot->mnt = b->path_m;
+			slot->root_d = b->root_d;
+			slot->root_m = b->root_m;
+			slot->gen = gen;
+			slot->sat = ps;
+			slot->valid = 1;
 		}
-		sat &= hits | ~f->uses[SW_OF_RAW];
+		sat &= ps;
 		if (!sat)
 			return 0;
 	}
 
-	/* no resolved path (failed open, cut short or too long): path tests pass */
-	if (!plen || plen > SW_OF_PATH_SCAN)
-		return sat != 0;
-
-	__u32 path_classes = f->uses[SW_OF_NAME] | f->uses[SW_OF_DIR] | f->uses[SW_OF_FILENAME] |
-			     f->uses[SW_OF_PREFIX] | f->uses[SW_OF_PATHC];
-	if (!(sat & path_classes))
-		return sat != 0;
-	__u64 h = SW_OF_SEED, g = SW_OF_SEED, hdir = SW_OF_SEED, win = 0;
-	__u32 depth = 0, prefix_hits = 0, pathc_hits = 0;
-	__u32 pdepth = (sat & f->uses[SW_OF_PREFIX]) ? f->prefix_depth : 0;
-	__u32 end = ps + plen - 1;
-	for (int i = 0; i < SW_OF_PATH_SCAN; i++) {
-		if (i >= plen)
-			break;
-		__u8 c = b->data[(end - i) & 0x3fff];
-		if (c == 0) {
-			if (i > 0) {
-				/* h: the first `depth` components */
-				depth++;
-				hdir = h;
-				if (depth <= pdepth)
-					prefix_hits |= of_lookup(h ^ SW_OF_TAG_PREFIX);
-			}
-			g = SW_OF_SEED;
-		} else {
-			win = (win << 8) | c;
+	if (sat & f->uses[SW_OF_RAW]) {
+		/* one more byte than scanned and the NUL: longer names are cut */
+		long n = bpf_probe_read_user_str(&b->data[0], SW_OF_RAW_SCAN + 2, (const void *)b->of_name);
+		if (n > 0 && n <= SW_OF_RAW_SCAN + 1) {
+			__u32 raw = n - 1, hits = 0, nraw = 0;
+			__u64 win = 0;
 #pragma unroll
-			for (int k = 0; k < SW_OF_NEEDLES; k++) {
-				if (f->path_mask[k] && (win & f->path_mask[k]) == f->path_needle[k])
-					pathc_hits |= f->path_terms[k];
+			for (int k = 0; k < SW_OF_NEEDLES; k++)
+				if (f->raw_mask[k])
+					nraw = k + 1;
+			for (int i = 0; i < SW_OF_RAW_SCAN; i++) {
+				if (i >= raw)
+					break;
+				win = (win << 8) | (__u8)b->data[i & 0x3fff];
+#pragma unroll
+				for (int k = 0; k < SW_OF_NEEDLES; k++) {
+					if (k < nraw && (win & f->raw_mask[k]) == f->raw_needle[k])
+						hits |= f->raw_terms[k];
+				}
 			}
+			sat &= hits | ~f->uses[SW_OF_RAW];
 		}
-		h = (h ^ c) * SW_OF_PRIME;
-		g = (g ^ c) * SW_OF_PRIME;
 	}
-	depth++;
-	if (depth <= pdepth)
-		prefix_hits |= of_lookup(h ^ SW_OF_TAG_PREFIX);
-	if (sat & f->uses[SW_OF_PREFIX])
-		sat &= prefix_hits | ~f->uses[SW_OF_PREFIX];
-	if (sat & f->uses[SW_OF_PATHC])
-		sat &= pathc_hits | ~f->uses[SW_OF_PATHC];
-	if (sat & f->uses[SW_OF_NAME])
-		sat &= of_lookup(h ^ SW_OF_TAG_NAME) | ~f->uses[SW_OF_NAME];
-	if (sat & f->uses[SW_OF_DIR])
-		sat &= of_lookup(hdir ^ SW_OF_TAG_DIR) | ~f->uses[SW_OF_DIR];
-	if (sat & f->uses[SW_OF_FILENAME])
-		sat &= of_lookup(g ^ SW_OF_TAG_FILENAME) | ~f->uses[SW_OF_FILENAME];
 	return sat != 0;
 }
 
@@ -550,7 +601,11 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	if (nr >= SW_MAX_SYSCALLS)
 		return 0;
 	struct sw_sc_cfg *cfg = bpf_map_lookup_elem(&sc_cfg, &nr);
-	if (!cfg || !cfg->wanted)
+	if (!cfg)
+		return 0;
+	if (cfg->moves && ret >= 0)
+		__sync_fetch_and_add(&of_gen, 1);
+	if (!cfg->wanted)
 		return 0;
 	/* a successful exec returns into the new image: sched_process_exec
 	 * reported it, and the registers hold the old image's pointers */
@@ -564,13 +619,10 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	__u8 fd_arg = cfg->fd_arg;
 	__u8 special = cfg->special;
 	__u8 open_flags = cfg->open_flags;
+	__u8 open_name = cfg->open_name;
 
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct kernfs_node *kn = task_cgroup_kn(t);
-	announce_cgroup(b, kn);
-
 	struct sw_hdr *h = &b->h;
-	h->kind = SW_KIND_SYSCALL;
 	h->nr = nr;
 	h->ret = ret;
 	h->flags = 0;
@@ -585,6 +637,41 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	h->args[3] = regs->r10;
 	h->args[4] = regs->r8;
 	h->args[5] = regs->r9;
+
+	if (special == 1) {
+		/* openat2: replace args[2] (struct open_how *) with how->flags, args[3] with mode */
+		struct open_how how = {};
+		if (!bpf_probe_read_user(&how, sizeof(how), (const void *)h->args[2])) {
+			h->args[2] = how.flags;
+			h->args[3] = how.mode;
+		}
+	}
+	if (open_flags) {
+		/* the open filter, before anything is read for the record */
+		struct file *of = ret >= 0 ? fd_file(t, ret) : 0;
+		/* directories always pass: later calls resolve paths against them */
+		if (!of || (of->f_inode->i_mode & 0170000) != 0040000) {
+			__u64 oflags = open_flags == SW_OPEN_CREAT ? 1 : arg_at(h, (open_flags - 1) & 7);
+			__u32 acc = oflags & 3;
+			__u32 how = (acc == 1 || acc == 2 ? SW_OF_IS_WRITE : 0) | (ret < 0 ? SW_OF_IS_FAILED : 0);
+			b->of_name = arg_at(h, open_name & 7);
+			b->of_has_file = of != 0;
+			if (of) {
+				set_root(b, t);
+				b->path_d = (__u64)of->f_path.dentry;
+				b->path_m = (__u64)of->f_path.mnt;
+			}
+			if (!open_kept(b, how)) {
+				count(2);
+				return 0;
+			}
+		}
+	}
+
+	/* a record follows: announce its cgroup first (a record of its own) */
+	struct kernfs_node *kn = task_cgroup_kn(t);
+	announce_cgroup(b, kn);
+	h->kind = SW_KIND_SYSCALL;
 
 	__u32 off = 0;
 	int p = 0;
@@ -620,14 +707,6 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 			off += len;
 		}
 	}
-	if (special == 1) {
-		/* openat2: replace args[2] (struct open_how *) with how->flags, args[3] with mode */
-		struct open_how how = {};
-		if (!bpf_probe_read_user(&how, sizeof(how), (const void *)h->args[2])) {
-			h->args[2] = how.flags;
-			h->args[3] = how.mode;
-		}
-	}
 	if (special == 2) {
 		/* capset: the sets in force after the call, in args[2..4] */
 		const struct cred *cred = t->cred;
@@ -638,7 +717,6 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		bpf_core_read(&h->args[3], 8, &cred->cap_permitted);
 		bpf_core_read(&h->args[4], 8, &cred->cap_effective);
 	}
-	__u32 path_start = off;
 	if (fd_arg <= SW_ARG_RET) {
 		__s64 fd = fd_arg == SW_ARG_RET ? ret : (__s64)(int)arg_at(h, fd_arg);
 		struct file *f = fd_file(t, fd);
@@ -656,17 +734,6 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 				h->lens[3] = n;
 				off += n;
 			}
-		}
-	}
-	if (open_flags && (h->fmode & 0170000) != 0040000 /* directories always pass */) {
-		__u64 oflags = open_flags == SW_OPEN_CREAT ? 1 : arg_at(h, (open_flags - 1) & 7);
-		__u32 raw = h->lens[0] ? h->lens[0] - 1 : 0;
-		__u32 plen = (h->flags & SW_SC_HAS_FILE) && b->path_done ? h->lens[3] : 0;
-		__u32 acc = oflags & 3;
-		__u32 how = (acc == 1 || acc == 2 ? SW_OF_IS_WRITE : 0) | (ret < 0 ? SW_OF_IS_FAILED : 0);
-		if (!open_kept(b, raw, path_start, plen, how)) {
-			count(2);
-			return 0;
 		}
 	}
 	fill_task_min(h, t, kn);

@@ -38,7 +38,9 @@ struct sw_sc_cfg {
 	__u8 special;      /* 1: openat2 (read struct open_how); 2: capset (send the new capability sets) */
 	__u8 open_flags;   /* an open the open filter applies to: 1 + the argument holding
 			      its flags (openat2: after `special`), SW_OPEN_CREAT for creat */
-	__u8 pad[2];
+	__u8 open_name;    /* that open's name argument */
+	__u8 moves;        /* 1: the call can change the path of existing files (rename,
+			      mount, ...): forget the open filter's cached path decisions */
 };
 #define SW_OPEN_CREAT 0x80
 
@@ -70,6 +72,18 @@ struct sw_sc_cfg {
 #define SW_OF_TAG_DIR 0xc2b2ae3d27d4eb4fULL
 #define SW_OF_TAG_FILENAME 0x165667b19e3779f9ULL
 #define SW_OF_TAG_PREFIX 0x27d4eb2f165667c5ULL
+/* a cached path decision of the open filter: for this file and root */
+#define SW_OF_SLOTS 128
+struct sw_of_slot {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 root_d;
+	__u64 root_m;
+	__u32 gen;   /* of_gen when computed */
+	__u32 sat;   /* terms whose path tests the path passes */
+	__u32 valid;
+	__u32 pad;
+};
 struct sw_open_filter {
 	__u32 terms;               /* bit t: term t exists */
 	__u32 uses[SW_OF_CLASSES]; /* bit t: term t has a test of the class */
