@@ -430,6 +430,9 @@ __noinline int open_kept(struct event_buf *b, __u32 how)
 
 	__u32 path_classes = f->uses[SW_OF_NAME] | f->uses[SW_OF_DIR] | f->uses[SW_OF_FILENAME] |
 			     f->uses[SW_OF_PREFIX] | f->uses[SW_OF_PATHC];
+	/* a term with nothing left to test holds */
+	if (sat & ~(path_classes | f->uses[SW_OF_RAW]))
+		return 1;
 	/* no file (a failed open): the path tests pass */
 	if ((sat & path_classes) && b->of_has_file) {
 		__u64 d = b->path_d;
@@ -455,6 +458,8 @@ __noinline int open_kept(struct event_buf *b, __u32 how)
 		if (!sat)
 			return 0;
 	}
+	if (sat & ~f->uses[SW_OF_RAW])
+		return 1;
 
 	if (sat & f->uses[SW_OF_RAW]) {
 		/* one more byte than scanned and the NUL: longer names are cut */
