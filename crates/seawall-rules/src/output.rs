@@ -116,6 +116,40 @@ impl Format {
             match p {
                 Piece::Lit(s) => out.push_str(s),
                 Piece::Field { name, field } => {
+                    // strings, integers and booleans straight from the
+                    // tables (the values `extract` gives, rendered alike)
+                    if let Some(v) = ctx.str_field(&field.id) {
+                        let json = match v {
+                            Some(s) => {
+                                out.push_str(s);
+                                serde_json::Value::String(s.to_string())
+                            }
+                            None => {
+                                out.push_str("<NA>");
+                                serde_json::Value::Null
+                            }
+                        };
+                        map.insert(name.clone(), json);
+                        continue;
+                    }
+                    if let Some(v) = ctx.num_field(&field.id) {
+                        let json = match v {
+                            None => {
+                                out.push_str("<NA>");
+                                serde_json::Value::Null
+                            }
+                            Some(Num::I(i)) => {
+                                push_int(&mut out, i);
+                                serde_json::Value::from(i)
+                            }
+                            Some(Num::B(b)) => {
+                                out.push_str(if b { "true" } else { "false" });
+                                serde_json::Value::from(b)
+                            }
+                        };
+                        map.insert(name.clone(), json);
+                        continue;
+                    }
                     let v = ctx.extract(&field.id);
                     let text = v.render();
                     out.push_str(text.as_deref().unwrap_or("<NA>"));
@@ -184,12 +218,19 @@ mod tests {
         let ctx = Ctx::new(&ev, &st, &efd, 1, &[]);
         let (text, map) = f.render(&ctx);
         let mut want = serde_json::Map::new();
+        let mut want_text = String::new();
         for p in &f.pieces {
-            if let Piece::Field { name, field } = p {
-                want.insert(name.clone(), ctx.extract(&field.id).to_json());
+            match p {
+                Piece::Field { name, field } => {
+                    let v = ctx.extract(&field.id);
+                    want_text.push_str(v.render().as_deref().unwrap_or("<NA>"));
+                    want.insert(name.clone(), v.to_json());
+                }
+                Piece::Lit(l) => want_text.push_str(l),
             }
         }
         assert_eq!(map, want);
+        assert_eq!(text, want_text);
         assert_eq!(map.len(), 8);
         assert!(text.contains("/etc/hosts openat"), "{text}");
         let mut plain = String::from("x");
