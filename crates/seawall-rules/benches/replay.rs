@@ -9,7 +9,8 @@
 //!
 //! Matches are taken with `Engine::process_with` and counted; RENDER=text
 //! also renders each alert's text line (as `runtime watch` prints it),
-//! RENDER=json the full alert as JSON (as `Engine::process` builds it).
+//! RENDER=alert builds each `Alert` (as `Engine::process` returns it),
+//! RENDER=json also serialises it as JSON.
 //! ONLY=type[,type...] keeps only events of those types in the stream (to
 //! profile one type; the tables then differ from the full mix).
 
@@ -344,7 +345,7 @@ fn main() {
     let only: Option<Vec<String>> = std::env::var("ONLY")
         .ok()
         .map(|s| s.split(',').map(str::to_string).collect());
-    let (text, json) = (render == "text", render == "json");
+    let (text, json, alert) = (render == "text", render == "json", render == "alert");
     let mut rendered = 0usize;
     while n < target {
         buf.clear();
@@ -370,6 +371,8 @@ fn main() {
                         rendered += a.output().len();
                     } else if json {
                         rendered += a.to_alert().to_json().len();
+                    } else if alert {
+                        rendered += a.to_alert().output.len();
                     }
                     names.push(a.rule().name.as_str().to_string());
                 });
@@ -388,6 +391,10 @@ fn main() {
         } else if json {
             for e in &buf {
                 alerts += engine.process_with(e, |a| rendered += a.to_alert().to_json().len());
+            }
+        } else if alert {
+            for e in &buf {
+                alerts += engine.process_with(e, |a| rendered += a.to_alert().output.len());
             }
         } else {
             for e in &buf {
@@ -425,10 +432,11 @@ fn main() {
     println!("mix (first 64Ki events): {by_type:?}");
     println!(
         "alerts rendered: {}",
-        match (text, json) {
-            (true, _) => format!("text ({rendered} bytes)"),
-            (_, true) => format!("json ({rendered} bytes)"),
-            _ => "none (RENDER=text or RENDER=json to render them)".into(),
+        match (text, json, alert) {
+            (true, ..) => format!("text ({rendered} bytes)"),
+            (_, true, _) => format!("json ({rendered} bytes)"),
+            (.., true) => format!("alerts built ({rendered} bytes of text)"),
+            _ => "none (RENDER=text, alert or json to render them)".into(),
         }
     );
     println!(
