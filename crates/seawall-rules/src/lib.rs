@@ -166,6 +166,13 @@ impl<'a> AlertRef<'a> {
         self.ctx.ev
     }
 
+    /// The event's context as the rule saw it (thread, fd, tables), to
+    /// render further output formats ([`output::Format::render`],
+    /// [`output::Format::render_text`]) with the same values.
+    pub fn ctx(&self) -> &'a fields::Ctx<'a> {
+        self.ctx
+    }
+
     /// The alert's text line, as [`Alert::output`] (`HH:MM:SS.nnnnnnnnn:
     /// Priority output`), without building the output fields.
     pub fn output(&self) -> String {
@@ -877,6 +884,45 @@ mod tests {
         assert_eq!(fired.len(), 1, "{fired:?}");
         assert_eq!(fired[0].rule, "B");
         assert!(engine.process(&open).is_empty(), "rule A is gone");
+    }
+
+    /// A match handed to a sink renders its rule's text as the alert does,
+    /// and further formats with the event's own context (its fd included).
+    #[test]
+    fn process_with_hands_out_the_rule_and_context() {
+        let src = "- rule: A\n  desc: d\n  condition: evt.type = openat and fd.name startswith /etc/\n  output: opened %fd.name by %proc.name (%fd.num)\n  priority: WARNING\n  tags: [t1]\n";
+        let (rs, _) = RuleSet::load_sources(&[("t.yaml", src)]).unwrap();
+        let mut engine = Engine::new(rs, EngineOptions::default());
+        let mut open = Event::new(1_000_000_123, 7, 7, EventType::Openat, 3)
+            .arg("dirfd", -100i64)
+            .arg("name", "/etc/a")
+            .arg("flags", 0i64);
+        open.proc = Some(seawall_event::ProcInfo {
+            comm: "tool".into(),
+            ..Default::default()
+        });
+        let extra = output::Format::parse("%fd.name:%proc.name:%evt.type").unwrap();
+        let mut seen = Vec::new();
+        let n = engine.process_with(&open, |a| {
+            let mut more = String::new();
+            extra.render_text(a.ctx(), &mut more);
+            seen.push((a.rule().name.clone(), a.output(), a.to_alert(), more));
+        });
+        assert_eq!(n, 1);
+        let (rule, text, alert, more) = &seen[0];
+        assert_eq!(rule, "A");
+        assert_eq!(text, &alert.output);
+        assert!(
+            text.ends_with("Warning opened /etc/a by tool (3)"),
+            "{text}"
+        );
+        assert_eq!(alert.tags, ["t1"]);
+        assert_eq!(more, "/etc/a:tool:openat");
+        let other = Event::new(2, 7, 7, EventType::Openat, 4)
+            .arg("dirfd", -100i64)
+            .arg("name", "/tmp/b")
+            .arg("flags", 0i64);
+        assert_eq!(engine.process_with(&other, |_| panic!("no match")), 0);
     }
 
     /// Rules whose condition is false for every one of their event types
