@@ -1225,7 +1225,17 @@ fn ascii_icontains(h: &[u8], n: &[u8]) -> bool {
     if n.len() > h.len() {
         return false;
     }
-    h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    let (Some(&first), Some(rest)) = (n.first(), n.get(1..)) else {
+        return true;
+    };
+    // candidates: where the needle's first byte occurs, in either case
+    let last = h.len() - n.len();
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), h)
+        .take_while(|&i| i <= last)
+        .any(|i| {
+            h.get(i + 1..i + n.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        })
 }
 
 /// Event types a condition can match: `None` means any type.
@@ -1267,6 +1277,44 @@ pub fn event_types(e: &Expr) -> Option<BTreeSet<String>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ascii_icontains_agrees_with_windows() {
+        let hay = [
+            "",
+            "a",
+            "A",
+            "ab",
+            "LD_PRELOAD=x",
+            "path=/usr/bin:LD_preload",
+            "aaaB",
+            "xx..",
+        ];
+        let needles = [
+            "",
+            "a",
+            "B",
+            "ld_preload",
+            "AB",
+            "x..",
+            "aab",
+            "zz",
+            "LD_PRELOAD=X!",
+        ];
+        for h in hay {
+            for n in needles {
+                let want = n.is_empty()
+                    || h.as_bytes()
+                        .windows(n.len())
+                        .any(|w| w.eq_ignore_ascii_case(n.as_bytes()));
+                assert_eq!(
+                    super::ascii_icontains(h.as_bytes(), n.as_bytes()),
+                    want,
+                    "{h:?} {n:?}"
+                );
+            }
+        }
+    }
+
     use super::*;
     use crate::state::State;
     use seawall_event::{Event, ProcInfo, ProcessSnapshot};
