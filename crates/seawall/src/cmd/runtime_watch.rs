@@ -215,12 +215,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         std::thread::spawn(move || serve_metrics(listener, m));
     }
 
-    let filtered = open_filter.is_some();
     let mut sensor = Sensor::start(SensorConfig {
         wanted,
-        open_filter,
+        open_filter: None,
     })
     .context("starting the eBPF sensor")?;
+    // whether the kernel applies it (a filter beyond its limits is not)
+    let filtered = sensor
+        .set_open_filter(open_filter.as_ref())
+        .context("setting the kernel's open filter")?;
     let mut pending: Vec<Record> = sensor.initial_records();
     eprintln!(
         "seawall: sensor running: {} rules active ({} loaded), {} processes from /proc, {}",
