@@ -145,10 +145,9 @@ fn needle(n: &str) -> Option<String> {
 
 /// The approximation of one test on a field.
 fn test(f: &Fid, op: Op, rhs: &Operand) -> Dnf {
-    let t = |x: OpenTerm| one(x);
     match (f, op, rhs) {
         (Fid::EvtIsOpenWrite, Op::Eq, Operand::Bool(true))
-        | (Fid::EvtIsOpenWrite, Op::Ne, Operand::Bool(false)) => t(OpenTerm {
+        | (Fid::EvtIsOpenWrite, Op::Ne, Operand::Bool(false)) => one(OpenTerm {
             write: true,
             ..Default::default()
         }),
@@ -162,30 +161,14 @@ fn test(f: &Fid, op: Op, rhs: &Operand) -> Dnf {
         (Fid::FdNum | Fid::EvtRawres, Op::Lt, Operand::Int(i)) if *i <= 0 => failure(),
         (Fid::EvtFailed, Op::Eq, Operand::Bool(true)) => failure(),
         (Fid::EvtRes, Op::StartsWith, Operand::Str(s)) if s.starts_with('E') => failure(),
-        (Fid::FdName, Op::Eq, Operand::Str(s)) => t(OpenTerm {
-            names: strs([s.as_str()]),
-            ..Default::default()
-        }),
-        (Fid::FdName, Op::In, Operand::StrSet(v)) if !v.is_empty() => t(OpenTerm {
-            names: strs(v.iter().map(String::as_str)),
-            ..Default::default()
-        }),
-        (Fid::FdDirectory, Op::Eq, Operand::Str(s)) => t(OpenTerm {
-            dirs: strs([s.as_str()]),
-            ..Default::default()
-        }),
-        (Fid::FdDirectory, Op::In, Operand::StrSet(v)) if !v.is_empty() => t(OpenTerm {
-            dirs: strs(v.iter().map(String::as_str)),
-            ..Default::default()
-        }),
-        (Fid::FdFilename, Op::Eq, Operand::Str(s)) => t(OpenTerm {
-            filenames: strs([s.as_str()]),
-            ..Default::default()
-        }),
-        (Fid::FdFilename, Op::In, Operand::StrSet(v)) if !v.is_empty() => t(OpenTerm {
-            filenames: strs(v.iter().map(String::as_str)),
-            ..Default::default()
-        }),
+        (Fid::FdName | Fid::FdDirectory | Fid::FdFilename, Op::Eq, Operand::Str(s)) => {
+            path_set(f, strs([s.as_str()]))
+        }
+        (Fid::FdName | Fid::FdDirectory | Fid::FdFilename, Op::In, Operand::StrSet(v))
+            if !v.is_empty() =>
+        {
+            path_set(f, strs(v.iter().map(String::as_str)))
+        }
         // a directory below a prefix holds names below it
         (Fid::FdName | Fid::FdDirectory, Op::StartsWith, Operand::Str(p)) => prefixes([p.as_str()]),
         (Fid::FdName | Fid::FdDirectory, Op::StartsWith | Op::In, Operand::Prefixes(v))
@@ -201,7 +184,7 @@ fn test(f: &Fid, op: Op, rhs: &Operand) -> Dnf {
             if !n.contains('/') =>
         {
             let n = needle(n)?;
-            t(OpenTerm {
+            one(OpenTerm {
                 path_contains: strs([n]),
                 ..Default::default()
             })
@@ -209,13 +192,24 @@ fn test(f: &Fid, op: Op, rhs: &Operand) -> Dnf {
         (Fid::FdNameraw, Op::Contains, Operand::Contains(n, _))
         | (Fid::FdNameraw, Op::Contains, Operand::Str(n)) => {
             let n = needle(n)?;
-            t(OpenTerm {
+            one(OpenTerm {
                 raw_contains: strs([n]),
                 ..Default::default()
             })
         }
         _ => None,
     }
+}
+
+/// `fd.name`, `fd.directory` or `fd.filename` equal to one of `v`.
+fn path_set(f: &Fid, v: BTreeSet<String>) -> Dnf {
+    let mut t = OpenTerm::default();
+    match f {
+        Fid::FdName => t.names = v,
+        Fid::FdDirectory => t.dirs = v,
+        _ => t.filenames = v,
+    }
+    one(t)
 }
 
 fn success() -> Dnf {
@@ -481,10 +475,8 @@ fn fit(mut terms: Vec<OpenTerm>) -> Option<Vec<OpenTerm>> {
     if paths > MAX_PATHS {
         return None;
     }
-    let f = OpenFilter {
-        terms: terms.clone(),
-    };
-    f.fits_kernel().then_some(terms)
+    let f = OpenFilter { terms };
+    f.fits_kernel().then_some(f.terms)
 }
 
 #[cfg(test)]

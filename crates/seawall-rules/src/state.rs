@@ -82,21 +82,9 @@ impl Image {
     }
 }
 
-pub fn basename(s: &str) -> &str {
-    let t = s.trim_end_matches('/');
-    match t.rfind('/') {
-        Some(i) => t.get(i + 1..).unwrap_or(""),
-        None => t,
-    }
-}
-
-pub fn dirname(s: &str) -> &str {
-    match s.bytes().rposition(|b| b == b'/') {
-        Some(0) => "/",
-        Some(i) => s.get(..i).unwrap_or(""),
-        None => "",
-    }
-}
+/// `fd.filename` and `fd.directory` of a path (shared with the kernel open
+/// filter, which must split paths the same way).
+pub use seawall_event::open_filter::{basename, dirname};
 
 #[derive(Debug, Clone)]
 pub struct Thread {
