@@ -212,12 +212,22 @@ impl Args {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&ArgValue> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        let name = name.as_bytes();
+        self.0
+            .iter()
+            .find(|(n, _)| same_name(n.as_bytes(), name))
+            .map(|(_, v)| v)
     }
     /// Insert or replace.
     pub fn push(&mut self, name: &str, value: ArgValue) {
-        if let Some(slot) = self.0.iter_mut().find(|(n, _)| n == name) {
+        let key = name.as_bytes();
+        if let Some(slot) = self
+            .0
+            .iter_mut()
+            .find(|(n, _)| same_name(n.as_bytes(), key))
+        {
             slot.1 = value;
         } else {
             self.0.push((param_name(name), value));
@@ -226,6 +236,26 @@ impl Args {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ArgValue)> {
         self.0.iter().map(|(n, v)| (n.as_ref(), v))
     }
+}
+
+/// `a == b` for parameter names: a few bytes long, and nearly always
+/// different in length or first byte, so those are compared before any
+/// call to `memcmp`.
+#[inline(always)]
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() || a.first() != b.first() {
+        return false;
+    }
+    // same length, same first byte: compare the rest byte by byte (names
+    // are short; a library call costs more than the loop)
+    let mut i = 1;
+    while i < a.len() {
+        if a.get(i) != b.get(i) {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 impl Serialize for Args {

@@ -511,6 +511,37 @@ pub struct State {
     pub(crate) flags_cache: std::cell::OnceCell<((usize, u64), Option<String>)>,
 }
 
+/// The shared copy of a container id in `cids` (see [`State::intern_cid`]).
+fn intern_cid(cids: &mut HashMap<Box<str>, Arc<str>>, id: &str) -> Arc<str> {
+    if let Some(a) = cids.get(id) {
+        return a.clone();
+    }
+    let a: Arc<str> = Arc::from(id);
+    if cids.len() < MAX_CONTAINER_IDS {
+        cids.insert(Box::from(id), a.clone());
+    }
+    a
+}
+
+/// What every event tells about its thread: its container (ids are
+/// interned, so threads of a container share one allocation and comparing
+/// with the thread's is cheap), its process information (unless the thread
+/// was just made from it: `fresh`), its parent.
+fn update_thread(th: &mut Thread, cids: &mut HashMap<Box<str>, Arc<str>>, ev: &Event, fresh: bool) {
+    if let Some(c) = &ev.container_id {
+        if th.container_id.as_deref() != Some(c.as_str()) {
+            th.container_id = Some(intern_cid(cids, c));
+        }
+    }
+    if let (Some(p), false) = (&ev.proc, fresh) {
+        let execed = matches!(ev.evt_type, EventType::Execve | EventType::Execveat) && ev.res == 0;
+        th.apply_proc(p, ev.ts_ns, execed);
+    }
+    if let Some(pp) = ev.ppid {
+        th.ptid = pp;
+    }
+}
+
 /// Per-event context produced by [`State::apply`].
 #[derive(Debug, Default)]
 pub struct EventFd {
@@ -732,14 +763,7 @@ impl State {
     /// The shared copy of a container id (threads of a container point to
     /// one allocation, so "same container" is a pointer comparison).
     fn intern_cid(&mut self, id: &str) -> Arc<str> {
-        if let Some(a) = self.cids.get(id) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(id);
-        if self.cids.len() < MAX_CONTAINER_IDS {
-            self.cids.insert(Box::from(id), a.clone());
-        }
-        a
+        intern_cid(&mut self.cids, id)
     }
 
     /// The shared copy of a path (bounded table; beyond it paths are not
@@ -916,32 +940,24 @@ impl State {
     /// refers to. Must be followed by [`State::finish`] after evaluation.
     pub fn apply(&mut self, ev: &Event) -> EventFd {
         self.flags_cache.take();
-        // a thread made just now from the event's process info already is
-        // what refreshing it from that info would give
-        let fresh = self.ensure_thread(ev);
-        let t = &ev.evt_type;
-        let ok = ev.res >= 0;
-        // container ids are interned: threads of a container share one
-        // allocation, so comparing with the thread's is cheap
-        let new_cid = match (&ev.container_id, self.threads.get(&ev.tid)) {
-            (Some(c), Some(th)) if th.container_id.as_deref() != Some(c.as_str()) => {
-                Some(self.intern_cid(c))
+        // one table lookup for a known thread (nearly every event)
+        let known = match self.threads.get_mut(&ev.tid) {
+            Some(th) => {
+                update_thread(th, &mut self.cids, ev, false);
+                true
             }
-            _ => None,
+            None => false,
         };
-        if let Some(th) = self.threads.get_mut(&ev.tid) {
-            if let Some(cid) = new_cid {
-                th.container_id = Some(cid);
-            }
-            // process info refresh
-            if let (Some(p), false) = (&ev.proc, fresh) {
-                let execed = matches!(t, EventType::Execve | EventType::Execveat) && ev.res == 0;
-                th.apply_proc(p, ev.ts_ns, execed);
-            }
-            if let Some(pp) = ev.ppid {
-                th.ptid = pp;
+        if !known {
+            // a thread made just now from the event's process info already
+            // is what refreshing it from that info would give
+            let fresh = self.ensure_thread(ev);
+            if let Some(th) = self.threads.get_mut(&ev.tid) {
+                update_thread(th, &mut self.cids, ev, fresh);
             }
         }
+        let t = &ev.evt_type;
+        let ok = ev.res >= 0;
         let mut out = EventFd::default();
         // a sensor event describes the fd it names: make the table agree
         if !creates_fd_from_result(t) {
