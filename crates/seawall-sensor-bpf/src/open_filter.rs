@@ -20,7 +20,10 @@ const PATH_SCAN: usize = 512;
 /// `of_keys` size.
 pub(crate) const MAX_KEYS: usize = 4096;
 /// Size of `struct sw_open_filter`.
-pub(crate) const CFG_SIZE: usize = 208;
+pub(crate) const CFG_SIZE: usize = 240;
+
+/// 0x01 in every byte (SWAR byte search).
+const REP: u64 = 0x0101_0101_0101_0101;
 
 const WRITE: usize = 0;
 const SUCCESS: usize = 1;
@@ -47,6 +50,9 @@ pub(crate) struct KernelFilter {
     pub prefix_depth: u32,
     /// 1 when the filter applies.
     pub on: u32,
+    /// Each raw needle's first byte in every byte (0: slot unused): the
+    /// kernel skips the needle scan when none of them is in the name.
+    pub raw_first: [u64; MAX_NEEDLES],
     /// `of_keys`: tagged path hash -> terms it satisfies.
     pub keys: BTreeMap<u64, u32>,
 }
@@ -140,6 +146,7 @@ impl KernelFilter {
             k.raw_needle[i] = b.iter().fold(0u64, |a, &c| (a << 8) | u64::from(c));
             k.raw_mask[i] = mask(b.len());
             k.raw_terms[i] = terms;
+            k.raw_first[i] = b.first().map_or(0, |&c| u64::from(c) * REP);
         }
         for (i, (n, terms)) in path.into_iter().enumerate() {
             let b = n.as_bytes();
@@ -176,6 +183,9 @@ impl KernelFilter {
             .for_each(|v| b.extend(v.to_ne_bytes()));
         b.extend(self.prefix_depth.to_ne_bytes());
         b.extend(self.on.to_ne_bytes());
+        self.raw_first
+            .iter()
+            .for_each(|v| b.extend(v.to_ne_bytes()));
         b
     }
 }
@@ -216,7 +226,20 @@ impl KernelFilter {
         }
         if sat & self.uses[RAW] != 0 && raw.len() <= seawall_event::open_filter::MAX_SCAN {
             let (mut hits, mut win) = (0u32, 0u64);
-            for &c in raw {
+            // the kernel scans only when a needle's first byte is in the
+            // name (8 bytes at a time; bytes past the name may only add
+            // false candidates)
+            let mut any = 0u64;
+            for w in raw.chunks(8) {
+                let mut x = [0xffu8; 8];
+                x[..w.len()].copy_from_slice(w);
+                let x = u64::from_ne_bytes(x);
+                for first in self.raw_first.iter().filter(|&&f| f != 0) {
+                    let y = x ^ first;
+                    any |= y.wrapping_sub(REP) & !y & (REP << 7);
+                }
+            }
+            for &c in raw.iter().take(if any != 0 { raw.len() } else { 0 }) {
                 win = (win << 8) | u64::from(c);
                 for k in 0..MAX_NEEDLES {
                     if self.raw_mask[k] != 0 && win & self.raw_mask[k] == self.raw_needle[k] {

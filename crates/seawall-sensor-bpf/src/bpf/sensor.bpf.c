@@ -27,7 +27,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 _Static_assert(sizeof(struct sw_hdr) == 224, "sw_hdr layout changed: update record.rs");
 _Static_assert(__builtin_offsetof(struct sw_hdr, sock) == 140, "sw_hdr layout changed: update record.rs");
 _Static_assert(__builtin_offsetof(struct sw_hdr, ino) == 192, "sw_hdr layout changed: update record.rs");
-_Static_assert(sizeof(struct sw_open_filter) == 208, "sw_open_filter layout changed: update open_filter.rs");
+_Static_assert(sizeof(struct sw_open_filter) == 240, "sw_open_filter layout changed: update open_filter.rs");
 _Static_assert(__builtin_offsetof(struct sw_open_filter, path_needle) == 120, "sw_open_filter layout changed: update open_filter.rs");
 
 const volatile __u32 self_tgid = 0;
@@ -403,6 +403,33 @@ static __always_inline __u32 path_sat(struct event_buf *b, struct sw_open_filter
 	return sat;
 }
 
+#define SW_REP 0x0101010101010101ULL
+/*
+ * Whether the raw name at data[0..raw) may hold one of the first nraw raw
+ * needles: a needle can only be where its first byte is, and those bytes
+ * are looked for 8 at a time (bytes past the name can only add
+ * candidates). The byte-by-byte scan runs only when this holds. Global, so
+ * it is verified once.
+ */
+__noinline int raw_candidates(struct event_buf *b, struct sw_open_filter *f, __u32 raw, __u32 nraw)
+{
+	__u64 any = 0;
+	if (!b || !f)
+		return 1;
+	for (int w = 0; w < SW_OF_RAW_SCAN / 8; w++) {
+		if (w * 8 >= raw)
+			break;
+		__u64 x = *(__u64 *)&b->data[(w * 8) & 0x3ff8];
+#pragma unroll
+		for (int k = 0; k < SW_OF_NEEDLES; k++) {
+			__u64 y = x ^ f->raw_first[k];
+			if (k < nraw)
+				any |= (y - SW_REP) & ~y & (SW_REP << 7);
+		}
+	}
+	return any != 0;
+}
+
 #define SW_OF_IS_WRITE 1
 #define SW_OF_IS_FAILED 2
 /*
@@ -471,6 +498,8 @@ __noinline int open_kept(struct event_buf *b, __u32 how)
 			for (int k = 0; k < SW_OF_NEEDLES; k++)
 				if (f->raw_mask[k])
 					nraw = k + 1;
+			if (!raw_candidates(b, f, raw, nraw))
+				raw = 0;
 			for (int i = 0; i < SW_OF_RAW_SCAN; i++) {
 				if (i >= raw)
 					break;
@@ -504,9 +533,12 @@ static __always_inline struct file *fd_file(struct task_struct *t, __s64 fd)
 		return 0;
 	if ((unsigned int)fd >= fdt->max_fds)
 		return 0;
-	struct file **fds = fdt->fd;
-	struct file *f = 0;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	/* fdt->fd[fd] without a helper call: the slot is read as the first
+	 * (pointer) member of a struct the verifier knows, a faulting read
+	 * gives 0 */
+	__u64 slot = (__u64)fdt->fd + (__u64)fd * sizeof(void *);
+	struct callback_head *p = bpf_core_cast((void *)slot, struct callback_head);
+	void *f = p->next;
 	if (!f)
 		return 0;
 	return bpf_core_cast(f, struct file);
@@ -582,18 +614,29 @@ static __always_inline __u64 arg_at(struct sw_hdr *h, __u8 i)
 	return 0;
 }
 
+/* register argument i of the call; a2 stands for the third (openat2
+ * replaces it) */
+static __always_inline __u64 reg_arg(struct pt_regs *regs, __u8 i, __u64 a2)
+{
+	switch (i) {
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return a2;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	case 5: return regs->r9;
+	}
+	return 0;
+}
+
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	if (tgid == self_tgid)
-		return 0;
-
 	if (response_armed) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 		__u32 *sig = bpf_map_lookup_elem(&kill_targets, &tgid);
 		if (sig) {
 			if (!bpf_send_signal(*sig))
@@ -602,6 +645,7 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 
+	/* most calls are not wanted: their cost is this lookup */
 	__u32 nr = (__u32)regs->orig_ax;
 	if (nr >= SW_MAX_SYSCALLS)
 		return 0;
@@ -611,6 +655,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	if (cfg->moves && ret >= 0)
 		__sync_fetch_and_add(&of_gen, 1);
 	if (!cfg->wanted)
+		return 0;
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
 	/* a successful exec returns into the new image: sched_process_exec
 	 * reported it, and the registers hold the old image's pointers */
@@ -628,38 +674,24 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct sw_hdr *h = &b->h;
-	h->nr = nr;
-	h->ret = ret;
-	h->flags = 0;
-	h->ino = 0;
-	h->fmode = 0;
-	h->ctime_ns = 0;
-	h->mtime_ns = 0;
-	__builtin_memset(&h->sock, 0, sizeof(h->sock));
-	h->args[0] = regs->di;
-	h->args[1] = regs->si;
-	h->args[2] = regs->dx;
-	h->args[3] = regs->r10;
-	h->args[4] = regs->r8;
-	h->args[5] = regs->r9;
-
+	__u64 a2 = regs->dx, a3 = regs->r10;
 	if (special == 1) {
-		/* openat2: replace args[2] (struct open_how *) with how->flags, args[3] with mode */
+		/* openat2: args[2] (struct open_how *) becomes how->flags, args[3] the mode */
 		struct open_how how = {};
-		if (!bpf_probe_read_user(&how, sizeof(how), (const void *)h->args[2])) {
-			h->args[2] = how.flags;
-			h->args[3] = how.mode;
+		if (!bpf_probe_read_user(&how, sizeof(how), (const void *)a2)) {
+			a2 = how.flags;
+			a3 = how.mode;
 		}
 	}
 	if (open_flags) {
-		/* the open filter, before anything is read for the record */
+		/* the open filter, before anything is written or read for the record */
 		struct file *of = ret >= 0 ? fd_file(t, ret) : 0;
 		/* directories always pass: later calls resolve paths against them */
 		if (!of || (of->f_inode->i_mode & 0170000) != 0040000) {
-			__u64 oflags = open_flags == SW_OPEN_CREAT ? 1 : arg_at(h, (open_flags - 1) & 7);
+			__u64 oflags = open_flags == SW_OPEN_CREAT ? 1 : reg_arg(regs, (open_flags - 1) & 7, a2);
 			__u32 acc = oflags & 3;
 			__u32 how = (acc == 1 || acc == 2 ? SW_OF_IS_WRITE : 0) | (ret < 0 ? SW_OF_IS_FAILED : 0);
-			b->of_name = arg_at(h, open_name & 7);
+			b->of_name = reg_arg(regs, open_name & 7, a2);
 			b->of_has_file = of != 0;
 			if (of) {
 				set_root(b, t);
@@ -672,6 +704,21 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 			}
 		}
 	}
+
+	h->nr = nr;
+	h->ret = ret;
+	h->flags = 0;
+	h->ino = 0;
+	h->fmode = 0;
+	h->ctime_ns = 0;
+	h->mtime_ns = 0;
+	__builtin_memset(&h->sock, 0, sizeof(h->sock));
+	h->args[0] = regs->di;
+	h->args[1] = regs->si;
+	h->args[2] = a2;
+	h->args[3] = a3;
+	h->args[4] = regs->r8;
+	h->args[5] = regs->r9;
 
 	/* a record follows: announce its cgroup first (a record of its own) */
 	struct kernfs_node *kn = task_cgroup_kn(t);

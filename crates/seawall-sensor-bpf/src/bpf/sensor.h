@@ -95,6 +95,7 @@ struct sw_open_filter {
 	__u32 path_terms[SW_OF_NEEDLES];
 	__u32 prefix_depth;               /* deepest prefix, in components */
 	__u32 on;                         /* 0: the filter is off (every open passes) */
+	__u64 raw_first[SW_OF_NEEDLES];   /* the needle's first byte in every byte; 0: unused */
 };
 
 struct sw_sock {
