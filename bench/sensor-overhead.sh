@@ -3,8 +3,11 @@
 # with `seawall runtime watch` loaded with the upstream stable Falco rules,
 # in one run, and prints the slowdown ratios, the events/s the sensor
 # sustained, its drops and its CPU. The loops:
-#   open/close storm: open+close of /etc/hostname, which no stable rule
-#     reads: the kernel's open filter leaves these opens out;
+#   open/close storms: open+close of /etc/hostname, which no stable rule
+#     reads, and of a data file in a temporary directory: the kernel's
+#     open filter leaves these opens out. Below /etc it reads the name the
+#     process passed, because the directory traversal rule looks for "../"
+#     in it there: that read is most of the difference between the two;
 #   recorded open storm: open(O_WRONLY)+close of a file in /tmp, which the
 #     filter keeps (the release_agent rule tests every write open): every
 #     open is recorded and evaluated, as with no filter;
@@ -23,10 +26,8 @@ BIN=${1:-${CARGO_TARGET_DIR:-$ROOT/target}/release/seawall}
 RULES=${2:-$ROOT/../shared/rules/falco/falco_rules.yaml}
 OPENS=${OPENS:-400000}
 EXECS=${EXECS:-2000}
-# Each measurement is the fastest of RUNS; the baseline runs both before
-# the sensor starts and after it stops, so a noisy phase of a shared
-# machine does not land on one side only.
-RUNS=${RUNS:-3}
+# RUNS rounds (see below)
+RUNS=${RUNS:-5}
 [ "$(id -u)" = 0 ] || { echo "sensor-overhead: must run as root" >&2; exit 2; }
 [ -x "$BIN" ] || { echo "sensor-overhead: $BIN not found (cargo build --release -p seawall)" >&2; exit 2; }
 [ -f "$RULES" ] || { echo "sensor-overhead: rules $RULES not found" >&2; exit 2; }
@@ -43,7 +44,7 @@ int main(int argc, char **argv) {
 	long n = atol(argv[2]);
 	if (!strcmp(argv[1], "open")) {
 		for (long i = 0; i < n; i++) {
-			int fd = open("/etc/hostname", O_RDONLY);
+			int fd = open(argv[3], O_RDONLY);
 			if (fd >= 0) close(fd);
 		}
 	} else if (!strcmp(argv[1], "openw")) {
@@ -64,38 +65,46 @@ C
 gcc -O2 -o "$W/storm" "$W/storm.c"
 now() { date +%s.%N; }
 : > "$W/target"
-run() { s=$(now); "$W/storm" "$1" "$2" "$W/target"; e=$(now); echo "$e - $s" | bc -l; }
+echo data > "$W/data"
+# run MODE N [FILE]
+run() { s=$(now); "$W/storm" "$1" "$2" "${3:-$W/target}"; e=$(now); echo "$e - $s" | bc -l; }
 ticks() { awk '{print $14+$15}' /proc/$1/stat; }
 HZ=$(getconf CLK_TCK)
 
 min() { printf '%s\n' "$@" | sort -g | head -n1; }
-base_open_l=""; base_openw_l=""; base_exec_l=""
-baseline() {
-	for _ in $(seq "$RUNS"); do
-		base_open_l="$base_open_l $(run open "$OPENS")"
-		base_openw_l="$base_openw_l $(run openw "$OPENS")"
-		base_exec_l="$base_exec_l $(run exec "$EXECS")"
-	done
-}
-baseline
-
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 PORT=$((20000 + $$ % 20000))
-"$BIN" runtime watch --rules "$RULES" ${SENSOR_ARGS:-} --output "file:$W/alerts" --metrics "127.0.0.1:$PORT" 2>"$W/sensor.log" &
-SPID=$!
-i=0; until grep -q "sensor running" "$W/sensor.log"; do
-	i=$((i + 1)); [ $i -lt 600 ] || { cat "$W/sensor.log" >&2; exit 1; }; sleep 0.1
-done
 metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-sleep 1
-t0=$(ticks $SPID); s0=$(now)
-with_open_l=""; with_openw_l=""; with_exec_l=""; load=0; events=0; filtered=0
+start_sensor() {
+	"$BIN" runtime watch --rules "$RULES" ${SENSOR_ARGS:-} --output "file:$W/alerts" --metrics "127.0.0.1:$PORT" 2>"$W/sensor.log" &
+	SPID=$!
+	i=0; until grep -q "sensor running" "$W/sensor.log"; do
+		i=$((i + 1)); [ $i -lt 600 ] || { cat "$W/sensor.log" >&2; exit 1; }; sleep 0.1
+	done
+	sleep 0.5
+}
+stop_sensor() { kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=; }
+
+# Rounds: each runs every loop without the sensor, then starts the sensor
+# and runs them again, so both sides of a ratio are measured seconds
+# apart; the machine's speed drifts more than that between phases of a
+# shared machine. A slowdown is the median of the rounds' ratios (the
+# ratio of the fastest runs of each side is printed beside it).
+ratios_open=""; ratios_data=""; ratios_openw=""; ratios_exec=""
+b_open=""; b_data=""; b_openw=""; b_exec=""; w_open=""; w_data=""; w_openw=""; w_exec=""
+load=0; events=0; filtered=0; drops=0; cpu_ticks=0; cpu_time=0
 # events/s of the fastest recorded open storm (the highest rate the sensor kept up with)
 peak_rate=0; peak_drops=0
+ratio() { echo "$1 / $2" | bc -l; }
 for _ in $(seq "$RUNS"); do
-	f0=$(metric seawall_sensor_opens_filtered_total)
-	o=$(run open "$OPENS")
+	bo=$(run open "$OPENS" /etc/hostname); bd=$(run open "$OPENS" "$W/data")
+	bw=$(run openw "$OPENS"); bx=$(run exec "$EXECS")
+	start_sensor
+	t0=$(ticks $SPID); s0=$(now)
+	o=$(run open "$OPENS" /etc/hostname)
+	od=$(run open "$OPENS" "$W/data")
 	sleep 0.3
-	f1=$(metric seawall_sensor_opens_filtered_total); filtered=$((filtered + f1 - f0))
+	filtered=$((filtered + $(metric seawall_sensor_opens_filtered_total)))
 	e0=$(metric seawall_sensor_kernel_records_total); d0=$(metric seawall_sensor_drops_total)
 	w=$(run openw "$OPENS")
 	sleep 0.3 # the reader drains what the storm left within its poll timeout
@@ -106,20 +115,25 @@ for _ in $(seq "$RUNS"); do
 	sleep 0.3
 	e2=$(metric seawall_sensor_kernel_records_total)
 	events=$((events + e2 - e0))
-	with_open_l="$with_open_l $o"; with_openw_l="$with_openw_l $w"; with_exec_l="$with_exec_l $x"
+	drops=$((drops + $(metric seawall_sensor_drops_total)))
+	t1=$(ticks $SPID); s1=$(now)
+	cpu_ticks=$((cpu_ticks + t1 - t0)); cpu_time=$(echo "$cpu_time + $s1 - $s0" | bc -l)
+	stop_sensor
 	load=$(echo "$load + $w + $x" | bc -l)
+	b_open="$b_open $bo"; b_data="$b_data $bd"; b_openw="$b_openw $bw"; b_exec="$b_exec $bx"
+	w_open="$w_open $o"; w_data="$w_data $od"; w_openw="$w_openw $w"; w_exec="$w_exec $x"
+	ratios_open="$ratios_open $(ratio "$o" "$bo")"; ratios_data="$ratios_data $(ratio "$od" "$bd")"
+	ratios_openw="$ratios_openw $(ratio "$w" "$bw")"; ratios_exec="$ratios_exec $(ratio "$x" "$bx")"
 done
-sleep 1
-s1=$(now); t1=$(ticks $SPID); drops=$(metric seawall_sensor_drops_total)
-kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=
-baseline
-base_open=$(min $base_open_l); base_openw=$(min $base_openw_l); base_exec=$(min $base_exec_l)
-with_open=$(min $with_open_l); with_openw=$(min $with_openw_l); with_exec=$(min $with_exec_l)
-echo "fastest of $RUNS runs each (baseline: $((2 * RUNS)) runs, before and after the sensor)"
-
-printf 'open/close storm:     %d iterations  %.3fs -> %.3fs  slowdown %.3f  (%d opens left out by the kernel filter)\n' "$OPENS" "$base_open" "$with_open" "$(echo "$with_open / $base_open" | bc -l)" "$filtered"
-printf 'recorded open storm:  %d iterations  %.3fs -> %.3fs  slowdown %.3f\n' "$OPENS" "$base_openw" "$with_openw" "$(echo "$with_openw / $base_openw" | bc -l)"
-printf 'exec storm:           %d iterations  %.3fs -> %.3fs  slowdown %.3f\n' "$EXECS" "$base_exec" "$with_exec" "$(echo "$with_exec / $base_exec" | bc -l)"
+echo "$RUNS rounds, each without then with the sensor; slowdown: median of the rounds' ratios (fastest with / fastest without)"
+line() { # label iterations without-list with-list ratio-list
+	printf '%-32s %7d iterations  %.3fs -> %.3fs  slowdown %.3f  (%.3f)\n' "$1" "$2" "$(min $3)" "$(min $4)" "$(median $5)" "$(echo "$(min $4) / $(min $3)" | bc -l)"
+}
+line "open/close storm, /etc/hostname:" "$OPENS" "$b_open" "$w_open" "$ratios_open"
+line "open/close storm, a data file:" "$OPENS" "$b_data" "$w_data" "$ratios_data"
+printf '  (%d opens left out by the kernel filter in these storms)\n' "$filtered"
+line "recorded open storm:" "$OPENS" "$b_openw" "$w_openw" "$ratios_openw"
+line "exec storm:" "$EXECS" "$b_exec" "$w_exec" "$ratios_exec"
 printf 'events: %d in %.2fs of recorded load = %.0f events/s; drops %s\n' "$events" "$load" "$(echo "$events / $load" | bc -l)" "$drops"
 printf 'peak: %.0f events/s during the fastest recorded open storm; drops in it %d\n' "$peak_rate" "$peak_drops"
-printf 'sensor CPU: %.1f%% of one core over %.2fs\n' "$(echo "100 * ($t1 - $t0) / $HZ / ($s1 - $s0)" | bc -l)" "$(echo "$s1 - $s0" | bc -l)"
+printf 'sensor CPU: %.1f%% of one core over %.2fs with the sensor running\n' "$(echo "100 * $cpu_ticks / $HZ / $cpu_time" | bc -l)" "$cpu_time"
