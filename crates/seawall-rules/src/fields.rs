@@ -590,8 +590,6 @@ impl<'a> Ctx<'a> {
             ArgValue::List(l) => V::S(Cow::Owned(l.join(" "))),
             ArgValue::Bytes(b) => V::S(String::from_utf8_lossy(&b.0)),
             ArgValue::Sock(t) => {
-                let mut fd = FdInfo::default();
-                let _ = &mut fd;
                 let src = match (t.sip, t.sport) {
                     (Some(ip), Some(p)) => format!("{ip}:{p}"),
                     (Some(ip), None) => ip.to_string(),
@@ -689,6 +687,7 @@ impl<'a> Ctx<'a> {
 
     fn fd_ip(&self, which: char) -> V<'a> {
         let Some(fd) = self.fd else { return V::Null };
+        let fd = fd.net();
         // c = client (source), s = server (dest), l = local, r = remote
         let (c, s_) = (fd.sip, fd.dip);
         let v = match which {
@@ -715,6 +714,7 @@ impl<'a> Ctx<'a> {
 
     fn fd_port(&self, which: char) -> V<'a> {
         let Some(fd) = self.fd else { return V::Null };
+        let fd = fd.net();
         let (c, s_) = (fd.sport, fd.dport);
         let v = match which {
             'c' => c,
@@ -839,8 +839,8 @@ impl<'a> Ctx<'a> {
             ProcPexe => parent().and_then(|p| opt(&p.image.exe)),
             ProcPexepath => parent().and_then(|p| opt(&p.image.exepath)),
             ProcPcmdline => parent().and_then(|p| opt(&p.image.cmdline)),
-            FdName => self.fd.and_then(|f| opt(&f.name)),
-            FdNameraw => self.fd.and_then(|f| opt(&f.nameraw)),
+            FdName => self.fd.and_then(|f| opt(f.name())),
+            FdNameraw => self.fd.and_then(|f| opt(f.nameraw())),
             FdDirectory => self
                 .fd
                 .filter(|f| {
@@ -851,18 +851,18 @@ impl<'a> Ctx<'a> {
                 })
                 .map(|f| {
                     if f.kind == seawall_event::FdKind::Directory {
-                        &*f.name
+                        f.name()
                     } else {
-                        dirname(&f.name)
+                        dirname(f.name())
                     }
                 }),
             FdFilename => self
                 .fd
                 .filter(|f| f.kind == seawall_event::FdKind::File)
-                .map(|f| basename(&f.name)),
+                .map(|f| basename(f.name())),
             FdType => self.fd.map(|f| f.type_name()),
             FdTypechar => self.fd.map(|f| f.typechar()),
-            FdL4proto => self.fd.and_then(|f| f.l4proto.as_deref()),
+            FdL4proto => self.fd.and_then(|f| f.net().l4proto.as_deref()),
             ContainerId => Some(self.container_id().unwrap_or("host")),
             ContainerImage => self.container().and_then(|c| opt(&c.info.image)),
             ContainerImageRepository => self.container().and_then(|c| opt(&c.repository)),
@@ -915,8 +915,8 @@ impl<'a> Ctx<'a> {
             }),
             GroupGid => th.map(|t| Num::I(i64::from(t.gid))),
             FdNum => self.fd.map(|f| Num::I(f.num)),
-            FdConnected => self.fd.map(|f| Num::B(f.connected)),
-            FdIsServer => self.fd.map(|f| Num::B(f.role == Role::Server)),
+            FdConnected => self.fd.map(|f| Num::B(f.net().connected)),
+            FdIsServer => self.fd.map(|f| Num::B(f.net().role == Role::Server)),
             _ => return None,
         })
     }
@@ -1131,8 +1131,8 @@ impl<'a> Ctx<'a> {
                 Some(f) => V::I(f.num),
                 None => V::Null,
             },
-            FdName => self.fd.map(|f| opt_s(&f.name)).unwrap_or(V::Null),
-            FdNameraw => self.fd.map(|f| opt_s(&f.nameraw)).unwrap_or(V::Null),
+            FdName => self.fd.map(|f| opt_s(f.name())).unwrap_or(V::Null),
+            FdNameraw => self.fd.map(|f| opt_s(f.nameraw())).unwrap_or(V::Null),
             FdDirectory => self
                 .fd
                 .filter(|f| {
@@ -1143,27 +1143,27 @@ impl<'a> Ctx<'a> {
                 })
                 .map(|f| {
                     if f.kind == seawall_event::FdKind::Directory {
-                        s(&f.name)
+                        s(f.name())
                     } else {
-                        s(dirname(&f.name))
+                        s(dirname(f.name()))
                     }
                 })
                 .unwrap_or(V::Null),
             FdFilename => self
                 .fd
                 .filter(|f| f.kind == seawall_event::FdKind::File)
-                .map(|f| s(basename(&f.name)))
+                .map(|f| s(basename(f.name())))
                 .unwrap_or(V::Null),
             FdType => self.fd.map(|f| s(f.type_name())).unwrap_or(V::Null),
             FdTypechar => self.fd.map(|f| s(f.typechar())).unwrap_or(V::Null),
             FdL4proto => self
                 .fd
-                .and_then(|f| f.l4proto.as_deref())
+                .and_then(|f| f.net().l4proto.as_deref())
                 .map(s)
                 .unwrap_or(V::Null),
             FdSockfamily => self
                 .fd
-                .and_then(|f| f.family)
+                .and_then(|f| f.net().family)
                 .map(|fam| {
                     s(match fam {
                         seawall_event::SockFamily::Inet => "ip",
@@ -1189,11 +1189,14 @@ impl<'a> Ctx<'a> {
                 V::Ip(ip) => self.st.dns.get(&ip).map(|n| s(n)).unwrap_or(V::Null),
                 _ => V::Null,
             },
-            FdConnected => self.fd.map(|f| V::B(f.connected)).unwrap_or(V::Null),
-            FdNameChanged => self.fd.map(|f| V::B(f.name_changed)).unwrap_or(V::Null),
+            FdConnected => self.fd.map(|f| V::B(f.net().connected)).unwrap_or(V::Null),
+            FdNameChanged => self
+                .fd
+                .map(|f| V::B(f.net().name_changed))
+                .unwrap_or(V::Null),
             FdIsServer => self
                 .fd
-                .map(|f| V::B(f.role == Role::Server))
+                .map(|f| V::B(f.net().role == Role::Server))
                 .unwrap_or(V::Null),
             FdTypes => match self.st.fds.get(&ev.pid) {
                 Some(tab) => {

@@ -206,10 +206,11 @@ pub type Slots = [u64; 2];
 /// skipping it changes nothing.
 ///
 /// The slots of the fd's path fields (`fd.name`, `fd.nameraw`,
-/// `fd.directory`, `fd.filename`: functions of the fd's name, raw name and
-/// kind) are remembered per fd name and raw name allocation (paths are
-/// interned, so opens of a known file share them): the cache keeps the
-/// names alive, so an address it holds always names the same text.
+/// `fd.directory`, `fd.filename`: functions of the fd's names and kind,
+/// unless the name is a socket's tuple) are remembered per names
+/// allocation (paths are interned, so opens of a known file share them):
+/// the cache keeps the names alive, so an address it holds always names
+/// the same text.
 #[derive(Debug, Default)]
 pub struct GuardIndex {
     pub(crate) guards: Vec<compile::Guard>,
@@ -219,11 +220,11 @@ pub struct GuardIndex {
     cache: std::cell::RefCell<PathCache>,
 }
 
-/// Path-field slots by (name, raw name, kind) of an fd.
-type PathCache = crate::fxhash::FxHashMap<(usize, usize, u8), (PathKey, Slots)>;
+/// Path-field slots by (names, kind) of an fd.
+type PathCache = crate::fxhash::FxHashMap<(usize, u8), (PathKey, Slots)>;
 
 /// What a [`PathCache`] entry keeps alive.
-type PathKey = (std::sync::Arc<str>, std::sync::Arc<str>);
+type PathKey = Option<std::sync::Arc<crate::state::FdNames>>;
 
 /// Entries a path cache holds before it starts over.
 const PATH_CACHE_MAX: usize = 4096;
@@ -416,10 +417,15 @@ impl GuardIndex {
     pub fn pass(&self, ctx: &Ctx<'_>) -> Slots {
         let mut pass = [0; 2];
         if self.paths {
-            if let Some(fd) = ctx.fd {
+            if ctx.fd.is_some_and(|f| !f.name_is_path()) {
+                // named by its tuple: not cached
+                self.fields_pass(ctx, true, &mut pass);
+            } else if let Some(fd) = ctx.fd {
                 let key = (
-                    std::sync::Arc::as_ptr(&fd.name) as *const u8 as usize,
-                    std::sync::Arc::as_ptr(&fd.nameraw) as *const u8 as usize,
+                    fd.names
+                        .as_ref()
+                        .map(|n| std::sync::Arc::as_ptr(n) as usize)
+                        .unwrap_or(0),
                     fd.kind as u8,
                 );
                 let mut cache = self.cache.borrow_mut();
@@ -432,7 +438,7 @@ impl GuardIndex {
                         if cache.len() >= PATH_CACHE_MAX {
                             cache.clear();
                         }
-                        cache.insert(key, ((fd.name.clone(), fd.nameraw.clone()), slots));
+                        cache.insert(key, (fd.names.clone(), slots));
                     }
                 }
             }

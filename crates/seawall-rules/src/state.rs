@@ -179,16 +179,28 @@ pub enum Role {
     Server,
 }
 
+/// An fd's name (`fd.name`) and the path as the process passed it
+/// (`fd.nameraw`), shared by every fd of the same file (paths are interned).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FdNames {
+    pub name: Box<str>,
+    /// `None` when the raw name is the name itself.
+    pub raw: Option<Box<str>>,
+}
+
+impl FdNames {
+    fn new(name: &str, raw: &str) -> FdNames {
+        FdNames {
+            name: Box::from(name),
+            raw: (raw != name).then(|| Box::from(raw)),
+        }
+    }
+}
+
+/// What only sockets have: addresses, protocol, role. An fd without one
+/// reads as [`NetInfo::default`] (no address, no role).
 #[derive(Debug, Clone, Default)]
-pub struct FdInfo {
-    pub num: i64,
-    pub kind: FdKind,
-    /// File path, or the rendered socket tuple / unix path (paths are
-    /// interned: fds of the same file share one allocation).
-    pub name: Arc<str>,
-    /// Path exactly as passed by the process (`fd.nameraw`).
-    pub nameraw: Arc<str>,
-    pub flags: i64,
+pub struct NetInfo {
     pub l4proto: Option<Arc<str>>,
     pub family: Option<SockFamily>,
     pub sip: Option<IpAddr>,
@@ -198,14 +210,111 @@ pub struct FdInfo {
     pub role: Role,
     pub connected: bool,
     pub name_changed: bool,
+    /// The fd's name is its tuple (`sip:sport->dip:dport`), rendered on
+    /// first use into `rendered` (most sockets' names are never read).
+    tuple_name: bool,
+    rendered: std::sync::OnceLock<Box<str>>,
+}
+
+impl NetInfo {
+    /// The tuple as [`render_tuple`] names it, compared without rendering:
+    /// equal keys give equal names.
+    fn tuple_key(&self) -> (Option<IpAddr>, Option<u16>, Option<(IpAddr, u16)>) {
+        (self.sip, self.sport, self.dip.zip(self.dport))
+    }
+
+    /// The rendered tuple, made once.
+    fn tuple_str(&self) -> &str {
+        self.rendered.get_or_init(|| {
+            render_tuple(self.sip, self.sport, self.dip, self.dport).into_boxed_str()
+        })
+    }
+}
+
+/// One fd. Small (48 bytes): the table holds one per open fd of every
+/// process, and nearly every event reads or writes one; names are shared
+/// and socket details live behind a pointer.
+#[derive(Debug, Clone, Default)]
+pub struct FdInfo {
+    pub num: i64,
+    pub flags: i64,
     /// Inode number of the open file, when the event that made the entry
     /// carried it (sensor events do; 0 = unknown). Sensor events that name
     /// an fd carry its inode too, so an entry left behind by an fd closed
     /// without a captured `close` is recognised and replaced.
     pub ino: u64,
+    /// File path, or unix socket path (see [`FdInfo::name`]); `None` for
+    /// an empty name and raw name.
+    pub names: Option<Arc<FdNames>>,
+    /// Socket details (see [`NetInfo`]).
+    pub net: Option<Box<NetInfo>>,
+    pub kind: FdKind,
 }
 
+/// A default [`NetInfo`] for fds without one.
+static NO_NET: NetInfo = NetInfo {
+    l4proto: None,
+    family: None,
+    sip: None,
+    sport: None,
+    dip: None,
+    dport: None,
+    role: Role::None,
+    connected: false,
+    name_changed: false,
+    tuple_name: false,
+    rendered: std::sync::OnceLock::new(),
+};
+
 impl FdInfo {
+    /// `fd.name`: the file path, the unix socket path, or an inet socket's
+    /// tuple (`sip:sport->dip:dport`).
+    pub fn name(&self) -> &str {
+        match &self.net {
+            Some(n) if n.tuple_name => n.tuple_str(),
+            _ => self.names.as_deref().map(|n| &*n.name).unwrap_or(""),
+        }
+    }
+
+    /// `fd.nameraw`: the path exactly as the process passed it.
+    pub fn nameraw(&self) -> &str {
+        match self.names.as_deref() {
+            Some(FdNames { raw: Some(r), .. }) => r,
+            Some(n) => &n.name,
+            None => "",
+        }
+    }
+
+    /// Whether the name is a function of `names` and `kind` alone (not of
+    /// the socket tuple).
+    pub(crate) fn name_is_path(&self) -> bool {
+        !self.net.as_ref().is_some_and(|n| n.tuple_name)
+    }
+
+    /// Socket details (defaults for an fd that is no socket).
+    pub fn net(&self) -> &NetInfo {
+        self.net.as_deref().unwrap_or(&NO_NET)
+    }
+
+    fn net_mut(&mut self) -> &mut NetInfo {
+        self.net.get_or_insert_with(Default::default)
+    }
+
+    /// Sets name and raw name from text.
+    fn set_names(&mut self, name: &str, raw: &str) {
+        self.names =
+            (!name.is_empty() || !raw.is_empty()).then(|| Arc::new(FdNames::new(name, raw)));
+    }
+
+    /// Names the fd by a path (not its tuple, if it is a socket).
+    fn set_path(&mut self, name: &str, raw: &str) {
+        self.set_names(name, raw);
+        if let Some(n) = self.net.as_mut() {
+            n.tuple_name = false;
+            n.rendered.take();
+        }
+    }
+
     pub fn typechar(&self) -> &'static str {
         match self.kind {
             FdKind::File => "f",
@@ -254,7 +363,6 @@ impl FdInfo {
         matches!(self.kind, FdKind::Ipv4 | FdKind::Ipv6 | FdKind::Unix)
     }
     fn set_tuple(&mut self, t: &SockTuple) {
-        self.family = Some(t.family);
         match t.family {
             SockFamily::Inet => self.kind = FdKind::Ipv4,
             SockFamily::Inet6 => self.kind = FdKind::Ipv6,
@@ -262,31 +370,79 @@ impl FdInfo {
             SockFamily::Netlink => self.kind = FdKind::Netlink,
             _ => {}
         }
+        let raw = self.nameraw().to_string();
+        let path = self
+            .names
+            .as_deref()
+            .map(|n| &*n.name)
+            .unwrap_or("")
+            .to_string();
+        let net = self.net.get_or_insert_with(Default::default);
+        net.family = Some(t.family);
         if let Some(p) = &t.l4proto {
             // usually the protocol the socket was created with: keep it
-            if self.l4proto.as_deref() != Some(p.as_str()) {
-                self.l4proto = Some(Arc::from(p.as_str()));
+            if net.l4proto.as_deref() != Some(p.as_str()) {
+                net.l4proto = Some(Arc::from(p.as_str()));
             }
         }
+        // the old name: the path, or the old tuple's text (rendered only
+        // when it is compared with a different one)
+        let old_tuple = net.tuple_name;
+        let old = (net.sip, net.sport, net.dip, net.dport);
+        let old_key = net.tuple_key();
+        let old_rendered = net.rendered.take();
+        let old_text = || -> String {
+            if !old_tuple {
+                return path.clone();
+            }
+            match &old_rendered {
+                Some(r) => r.to_string(),
+                None => render_tuple(old.0, old.1, old.2, old.3),
+            }
+        };
         if t.sip.is_some() {
-            self.sip = t.sip;
+            net.sip = t.sip;
         }
         if t.sport.is_some() {
-            self.sport = t.sport;
+            net.sport = t.sport;
         }
         if t.dip.is_some() {
-            self.dip = t.dip;
+            net.dip = t.dip;
         }
         if t.dport.is_some() {
-            self.dport = t.dport;
+            net.dport = t.dport;
         }
-        let old = std::mem::take(&mut self.name);
-        self.name = match (&t.path, t.family) {
-            (Some(p), _) => Arc::from(p.as_str()),
-            (None, SockFamily::Inet | SockFamily::Inet6) => Arc::from(render_tuple(self)),
-            _ => old.clone(),
-        };
-        self.name_changed = old != self.name;
+        match (&t.path, t.family) {
+            (Some(p), _) => {
+                net.name_changed = old_text() != *p;
+                net.tuple_name = false;
+                self.set_names(p, &raw);
+            }
+            (None, SockFamily::Inet | SockFamily::Inet6) => {
+                let new = || render_tuple(net.sip, net.sport, net.dip, net.dport);
+                net.name_changed = if old_tuple {
+                    // the same fields give the same text
+                    old_key != net.tuple_key() && old_text() != new()
+                } else if path.is_empty() {
+                    // unless the tuple renders empty
+                    net.sip.is_some()
+                        || net.sport.is_some()
+                        || (net.dip.is_some() && net.dport.is_some())
+                } else {
+                    path != new()
+                };
+                net.tuple_name = true;
+            }
+            _ => {
+                // the name stays what it was
+                net.name_changed = false;
+                if old_tuple {
+                    net.tuple_name = false;
+                    let text = old_text();
+                    self.set_names(&text, &raw);
+                }
+            }
+        }
     }
 }
 
@@ -325,9 +481,14 @@ fn push_uint(out: &mut String, n: u64) {
 }
 
 /// `sip:sport->dip:dport`, as Falco names an inet socket.
-fn render_tuple(fd: &FdInfo) -> String {
+fn render_tuple(
+    sip: Option<IpAddr>,
+    sport: Option<u16>,
+    dip: Option<IpAddr>,
+    dport: Option<u16>,
+) -> String {
     let mut s = String::with_capacity(48);
-    match (fd.sip, fd.sport) {
+    match (sip, sport) {
         (Some(ip), Some(p)) => {
             push_ip(&mut s, &ip);
             s.push(':');
@@ -340,7 +501,7 @@ fn render_tuple(fd: &FdInfo) -> String {
         }
         _ => {}
     }
-    if let (Some(ip), Some(p)) = (fd.dip, fd.dport) {
+    if let (Some(ip), Some(p)) = (dip, dport) {
         s.push_str("->");
         push_ip(&mut s, &ip);
         s.push(':');
@@ -506,8 +667,14 @@ pub struct State {
     /// [`State::apply`] and [`State::finish`].
     /// Interned container ids (see `intern_cid`).
     cids: HashMap<Box<str>, Arc<str>>,
-    /// Interned fd paths (see `intern_path`).
-    paths: HashMap<Box<str>, Arc<str>>,
+    /// Interned fd names whose raw name is the name, by name (see
+    /// `intern_names`).
+    paths: HashMap<Box<str>, Arc<FdNames>>,
+    /// Interned fd names whose raw name differs, by raw name's length,
+    /// `:`, raw name and name.
+    path_pairs: HashMap<Box<str>, Arc<FdNames>>,
+    /// Reused buffer for `path_pairs` keys.
+    scratch: String,
     pub(crate) flags_cache: std::cell::OnceCell<((usize, u64), Option<String>)>,
 }
 
@@ -710,19 +877,20 @@ impl State {
                 };
                 if let Some(t) = &f.tuple {
                     info.set_tuple(t);
-                    info.connected = t.dip.is_some();
-                    info.role = if t.dip.is_some() {
+                    let net = info.net_mut();
+                    net.connected = t.dip.is_some();
+                    net.role = if t.dip.is_some() {
                         Role::Client
                     } else {
                         Role::Server
                     };
                 }
                 if let Some(n) = f.name {
-                    let n: Arc<str> = Arc::from(n);
-                    info.nameraw = n.clone();
-                    info.name = n;
+                    info.set_path(&n, &n);
                 }
-                info.name_changed = false;
+                if let Some(net) = info.net.as_mut() {
+                    net.name_changed = false;
+                }
                 table.insert(f.fd, info);
             }
         }
@@ -766,17 +934,41 @@ impl State {
         intern_cid(&mut self.cids, id)
     }
 
-    /// The shared copy of a path (bounded table; beyond it paths are not
-    /// shared).
-    fn intern_path(&mut self, p: &str) -> Arc<str> {
-        if let Some(a) = self.paths.get(p) {
-            return a.clone();
+    /// The shared names of an fd with this name and raw name (bounded
+    /// tables; beyond them names are not shared); `None` when both are
+    /// empty.
+    fn intern_names(&mut self, name: &str, raw: &str) -> Option<Arc<FdNames>> {
+        if name.is_empty() && raw.is_empty() {
+            return None;
         }
-        let a: Arc<str> = Arc::from(p);
-        if self.paths.len() < MAX_INTERNED_PATHS {
-            self.paths.insert(Box::from(p), a.clone());
+        if name == raw {
+            if let Some(a) = self.paths.get(name) {
+                return Some(a.clone());
+            }
+            let a = Arc::new(FdNames::new(name, raw));
+            if self.paths.len() < MAX_INTERNED_PATHS {
+                self.paths.insert(Box::from(name), a.clone());
+            }
+            return Some(a);
         }
-        a
+        let mut key = std::mem::take(&mut self.scratch);
+        key.clear();
+        push_uint(&mut key, raw.len() as u64);
+        key.push(':');
+        key.push_str(raw);
+        key.push_str(name);
+        let a = match self.path_pairs.get(key.as_str()) {
+            Some(a) => a.clone(),
+            None => {
+                let a = Arc::new(FdNames::new(name, raw));
+                if self.path_pairs.len() < MAX_INTERNED_PATHS {
+                    self.path_pairs.insert(Box::from(key.as_str()), a.clone());
+                }
+                a
+            }
+        };
+        self.scratch = key;
+        Some(a)
     }
 
     /// Make sure the event's thread is in the table. Returns true when it was
@@ -838,10 +1030,26 @@ impl State {
         Arc::make_mut(t).get_mut(&fd)
     }
 
-    fn insert_fd(&mut self, pid: i64, info: FdInfo) {
+    /// Insert or replace an fd (unless the process has too many); whether
+    /// it is in the table now.
+    fn insert_fd(&mut self, pid: i64, info: FdInfo) -> bool {
         let t = self.fd_table(pid);
         if t.len() < MAX_FDS_PER_PROC || t.contains_key(&info.num) {
             t.insert(info.num, info);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Insert an fd that the event refers to: in the table, the event's
+    /// context finds it there; else it is the event's own.
+    fn insert_event_fd(&mut self, pid: i64, info: FdInfo, out: &mut EventFd) {
+        let n = info.num;
+        if self.insert_fd(pid, info.clone()) {
+            out.fd_ref = Some(n);
+        } else {
+            out.fd = Some(info);
         }
     }
 
@@ -879,9 +1087,11 @@ impl State {
                 let tuple = arg_tuple(ev, "fd_tuple").or_else(|| arg_tuple(ev, "tuple"));
                 if let Some(tp) = tuple {
                     info.set_tuple(tp);
-                    info.connected = tp.dip.is_some() && tp.sip.is_some();
+                    info.net_mut().connected = tp.dip.is_some() && tp.sip.is_some();
                 }
-                info.name_changed = false;
+                if let Some(net) = info.net.as_mut() {
+                    net.name_changed = false;
+                }
             }
             S_IFIFO => info.kind = FdKind::Pipe,
             m => {
@@ -899,13 +1109,12 @@ impl State {
                     (FdKind::File, path)
                 };
                 info.kind = kind;
-                let name = if kind == FdKind::Memfd {
-                    Arc::from(format!("memfd:{name}"))
+                if kind == FdKind::Memfd {
+                    let name = format!("memfd:{name}");
+                    info.set_names(&name, &name);
                 } else {
-                    self.intern_path(name)
-                };
-                info.nameraw = name.clone();
-                info.name = name;
+                    info.names = self.intern_names(name, name);
+                }
             }
         }
         self.insert_fd(ev.pid, info);
@@ -922,7 +1131,7 @@ impl State {
         let base = match dirfd {
             Some(d) if d != AT_FDCWD => self
                 .lookup_fd(ev.pid, d)
-                .map(|f| f.name.to_string())
+                .map(|f| f.name().to_string())
                 .unwrap_or_default(),
             _ => self
                 .threads
@@ -1013,12 +1222,7 @@ impl State {
                         self.resolve(ev, raw_s, dirfd).into()
                     }
                 };
-                let raw = self.intern_path(raw_s);
-                let name = if *name_s == *raw_s {
-                    raw.clone()
-                } else {
-                    self.intern_path(&name_s)
-                };
+                let names = self.intern_names(&name_s, raw_s);
                 let mut flags = arg_i64(ev, "flags").unwrap_or(0);
                 if *t == EventType::Creat {
                     flags |= 0o100 | 0o1000 | 1;
@@ -1030,11 +1234,10 @@ impl State {
                     } else {
                         FdKind::File
                     },
-                    name,
-                    nameraw: raw,
+                    names,
                     flags,
                     ino: if ok { arg_u64(ev, "ino") } else { 0 },
-                    ..Default::default()
+                    net: None,
                 };
                 if ok {
                     let n = info.num;
@@ -1091,23 +1294,25 @@ impl State {
                         num: ev.res,
                         kind,
                         ino: arg_u64(ev, "ino"),
-                        l4proto: if matches!(kind, FdKind::Ipv4 | FdKind::Ipv6) {
-                            l4.map(Arc::from)
-                        } else {
-                            None
-                        },
-                        family: Some(match domain {
-                            1 => SockFamily::Unix,
-                            2 => SockFamily::Inet,
-                            10 => SockFamily::Inet6,
-                            16 => SockFamily::Netlink,
-                            17 => SockFamily::Packet,
-                            _ => SockFamily::Other,
-                        }),
+                        net: Some(Box::new(NetInfo {
+                            l4proto: if matches!(kind, FdKind::Ipv4 | FdKind::Ipv6) {
+                                l4.map(Arc::from)
+                            } else {
+                                None
+                            },
+                            family: Some(match domain {
+                                1 => SockFamily::Unix,
+                                2 => SockFamily::Inet,
+                                10 => SockFamily::Inet6,
+                                16 => SockFamily::Netlink,
+                                17 => SockFamily::Packet,
+                                _ => SockFamily::Other,
+                            }),
+                            ..Default::default()
+                        })),
                         ..Default::default()
                     };
-                    self.insert_fd(ev.pid, info.clone());
-                    out.fd = Some(info);
+                    self.insert_event_fd(ev.pid, info, &mut out);
                 }
             }
             EventType::Connect => {
@@ -1115,45 +1320,60 @@ impl State {
                     let tuple = arg_tuple(ev, "tuple").or_else(|| arg_tuple(ev, "addr"));
                     let pid = ev.pid;
                     let success = ev.res == 0 || ev.res == -115;
-                    let mut info = self.lookup_fd(pid, fd).cloned().unwrap_or_else(|| FdInfo {
+                    let connect = |info: &mut FdInfo| {
+                        if let Some(tp) = tuple {
+                            info.set_tuple(tp);
+                        }
+                        let net = info.net_mut();
+                        if tuple.is_none() {
+                            net.name_changed = false;
+                        }
+                        net.role = Role::Client;
+                        net.connected |= success;
+                    };
+                    let unknown = || FdInfo {
                         num: fd,
                         kind: FdKind::Unknown,
                         ..Default::default()
-                    });
-                    if let Some(tp) = tuple {
-                        info.set_tuple(tp);
+                    };
+                    // a connected socket changes in its table (made when
+                    // missing); a failed connect only shows on the event
+                    let in_table = success
+                        && (self.fd_mut(pid, fd).is_some() || self.insert_fd(pid, unknown()));
+                    if in_table {
+                        if let Some(info) = self.fd_mut(pid, fd) {
+                            connect(info);
+                            out.fd_ref = Some(fd);
+                        }
                     } else {
-                        info.name_changed = false;
+                        let mut info = self.lookup_fd(pid, fd).cloned().unwrap_or_else(unknown);
+                        connect(&mut info);
+                        out.fd = Some(info);
                     }
-                    info.role = Role::Client;
-                    if success {
-                        info.connected = true;
-                        self.insert_fd(pid, info.clone());
-                    }
-                    out.fd = Some(info);
                 }
             }
             EventType::Accept | EventType::Accept4 => {
-                let listen = arg_i64(ev, "fd")
-                    .and_then(|fd| self.lookup_fd(ev.pid, fd))
-                    .cloned();
+                let listen = arg_i64(ev, "fd").and_then(|fd| self.lookup_fd(ev.pid, fd));
                 if ok {
                     let mut info = FdInfo {
                         num: ev.res,
                         ino: arg_u64(ev, "ino"),
-                        kind: listen.as_ref().map(|l| l.kind).unwrap_or(FdKind::Ipv4),
-                        l4proto: listen.as_ref().and_then(|l| l.l4proto.clone()),
+                        kind: listen.map(|l| l.kind).unwrap_or(FdKind::Ipv4),
+                        net: Some(Box::new(NetInfo {
+                            l4proto: listen.and_then(|l| l.net().l4proto.clone()),
+                            ..Default::default()
+                        })),
                         ..Default::default()
                     };
                     if let Some(tp) = arg_tuple(ev, "tuple") {
                         info.set_tuple(tp);
                     }
-                    info.role = Role::Server;
-                    info.connected = true;
-                    self.insert_fd(ev.pid, info.clone());
-                    out.fd = Some(info);
+                    let net = info.net_mut();
+                    net.role = Role::Server;
+                    net.connected = true;
+                    self.insert_event_fd(ev.pid, info, &mut out);
                 } else {
-                    out.fd = listen;
+                    out.fd = listen.cloned();
                 }
             }
             EventType::Bind => {
@@ -1172,7 +1392,7 @@ impl State {
                                 path: a.path.clone(),
                             };
                             info.set_tuple(&server);
-                            info.role = Role::Server;
+                            info.net_mut().role = Role::Server;
                             self.insert_fd(pid, info.clone());
                         }
                         out.fd = Some(info);
@@ -1182,8 +1402,8 @@ impl State {
             EventType::Listen => {
                 if let Some(fd) = arg_i64(ev, "fd") {
                     if let Some(info) = self.fd_mut(ev.pid, fd) {
-                        info.role = Role::Server;
-                        out.fd = Some(info.clone());
+                        info.net_mut().role = Role::Server;
+                        out.fd_ref = Some(fd);
                     }
                 }
             }
@@ -1204,19 +1424,18 @@ impl State {
                 }
             }
             EventType::MemfdCreate => {
-                let name: Arc<str> =
-                    Arc::from(format!("memfd:{}", arg_str(ev, "name").unwrap_or("")));
-                let info = FdInfo {
+                let name = format!("memfd:{}", arg_str(ev, "name").unwrap_or(""));
+                let mut info = FdInfo {
                     num: if ok { ev.res } else { -1 },
                     kind: FdKind::Memfd,
-                    nameraw: name.clone(),
-                    name,
                     ..Default::default()
                 };
+                info.set_names(&name, &name);
                 if ok {
-                    self.insert_fd(ev.pid, info.clone());
+                    self.insert_event_fd(ev.pid, info, &mut out);
+                } else {
+                    out.fd = Some(info);
                 }
-                out.fd = Some(info);
             }
             EventType::Userfaultfd
             | EventType::Eventfd
@@ -1246,8 +1465,7 @@ impl State {
                         kind,
                         ..Default::default()
                     };
-                    self.insert_fd(ev.pid, info.clone());
-                    out.fd = Some(info);
+                    self.insert_event_fd(ev.pid, info, &mut out);
                 }
             }
             EventType::Chdir => {
@@ -1262,7 +1480,7 @@ impl State {
                 if ok {
                     if let Some(name) = arg_i64(ev, "fd")
                         .and_then(|fd| self.lookup_fd(ev.pid, fd))
-                        .map(|f| f.name.to_string())
+                        .map(|f| f.name().to_string())
                     {
                         self.set_cwd(ev.pid, &name);
                     }
@@ -1415,7 +1633,7 @@ mod tests {
 
     #[test]
     fn tuples_render_as_display_does() {
-        let fmt_old = |fd: &FdInfo| {
+        let fmt_old = |fd: &NetInfo| {
             let s = match (fd.sip, fd.sport) {
                 (Some(ip), Some(p)) => format!("{ip}:{p}"),
                 (Some(ip), None) => ip.to_string(),
@@ -1437,15 +1655,101 @@ mod tests {
         for sip in ips {
             for dip in ips {
                 for (sport, dport) in [(None, None), (Some(0), Some(65535)), (Some(8080), None)] {
-                    let fd = FdInfo {
+                    let fd = NetInfo {
                         sip,
                         dip,
                         sport,
                         dport,
                         ..Default::default()
                     };
-                    assert_eq!(render_tuple(&fd), fmt_old(&fd));
+                    assert_eq!(render_tuple(sip, sport, dip, dport), fmt_old(&fd));
                 }
+            }
+        }
+    }
+
+    /// Socket names rendered on demand decide as names rendered at every
+    /// tuple did: random tuple sequences on fds named by paths or
+    /// nothing give the same `fd.name` and `fd.name_changed` as the eager
+    /// rendering (the old `set_tuple`, kept here as the reference).
+    #[test]
+    fn lazy_socket_names_agree_with_eager_rendering() {
+        #[derive(Default)]
+        struct Eager {
+            name: String,
+            sip: Option<IpAddr>,
+            sport: Option<u16>,
+            dip: Option<IpAddr>,
+            dport: Option<u16>,
+            changed: bool,
+        }
+        impl Eager {
+            fn set_tuple(&mut self, t: &SockTuple) {
+                if t.sip.is_some() {
+                    self.sip = t.sip;
+                }
+                if t.sport.is_some() {
+                    self.sport = t.sport;
+                }
+                if t.dip.is_some() {
+                    self.dip = t.dip;
+                }
+                if t.dport.is_some() {
+                    self.dport = t.dport;
+                }
+                let old = std::mem::take(&mut self.name);
+                self.name = match (&t.path, t.family) {
+                    (Some(p), _) => p.clone(),
+                    (None, SockFamily::Inet | SockFamily::Inet6) => {
+                        render_tuple(self.sip, self.sport, self.dip, self.dport)
+                    }
+                    _ => old.clone(),
+                };
+                self.changed = old != self.name;
+            }
+        }
+        let ips: [Option<IpAddr>; 4] = [
+            None,
+            Some("10.0.0.1".parse().unwrap()),
+            Some("10.0.0.2".parse().unwrap()),
+            Some("::1".parse().unwrap()),
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n) as usize
+        };
+        for _ in 0..300 {
+            let start = ["", "/tmp/f", "/run/s.sock"][next(3)];
+            let mut eager = Eager {
+                name: start.to_string(),
+                ..Default::default()
+            };
+            let mut fd = FdInfo::default();
+            fd.set_path(start, start);
+            for _ in 0..8 {
+                let t = SockTuple {
+                    family: [
+                        SockFamily::Inet,
+                        SockFamily::Inet6,
+                        SockFamily::Unix,
+                        SockFamily::Other,
+                    ][next(4)],
+                    l4proto: None,
+                    sip: ips[next(4)],
+                    sport: [None, Some(80), Some(8080)][next(3)],
+                    dip: ips[next(4)],
+                    dport: [None, Some(80), Some(443)][next(3)],
+                    path: [None, Some("/run/s.sock".to_string()), Some("/x".into())][next(3)]
+                        .clone(),
+                };
+                eager.set_tuple(&t);
+                fd.set_tuple(&t);
+                assert_eq!(fd.name(), eager.name, "{t:?}");
+                assert_eq!(fd.net().name_changed, eager.changed, "{t:?}");
+                assert_eq!(fd.nameraw(), start);
             }
         }
     }
@@ -1566,8 +1870,8 @@ mod tests {
                 .arg("flags", 0i64),
         );
         assert_eq!(
-            s.lookup_fd(10, o.fd_ref.unwrap()).unwrap().name,
-            Arc::<str>::from("/etc/passwd")
+            s.lookup_fd(10, o.fd_ref.unwrap()).unwrap().name(),
+            "/etc/passwd"
         );
         let d = s.apply(
             &Event::new(3, 10, 10, EventType::Dup2, 1)
@@ -1575,12 +1879,9 @@ mod tests {
                 .arg("newfd", 1i64),
         );
         assert_eq!(d.fd_ref, Some(3));
-        assert_eq!(
-            s.lookup_fd(10, 1).unwrap().name,
-            Arc::<str>::from("/etc/passwd")
-        );
+        assert_eq!(s.lookup_fd(10, 1).unwrap().name(), "/etc/passwd");
         let c = s.apply(&Event::new(4, 10, 10, EventType::Close, 0).arg("fd", 3i64));
-        assert_eq!(c.fd.unwrap().name, Arc::<str>::from("/etc/passwd"));
+        assert_eq!(c.fd.unwrap().name(), "/etc/passwd");
         assert!(s.lookup_fd(10, 3).is_none());
         // fork copies fds
         s.apply(&Event::new(5, 10, 10, EventType::Clone, 11).arg("flags", 17i64));
@@ -1629,13 +1930,13 @@ mod tests {
                 (FdKind::Ipv4, 200, "4"),
                 "fd {fd}"
             );
-            assert_eq!(&*f.name, "10.0.0.2:40000->10.0.0.9:4444");
+            assert_eq!(f.name(), "10.0.0.2:40000->10.0.0.9:4444");
         }
         // and back: the socket closed, a file the table never saw opened
         s.apply(&dup(300, 0o100600).arg("fd_path", "/tmp/out.log"));
         let f = s.lookup_fd(10, 1).unwrap();
         assert_eq!(
-            (f.kind, &*f.name, f.ino),
+            (f.kind, f.name(), f.ino),
             (FdKind::File, "/tmp/out.log", 300)
         );
         // a described fd the table agrees with keeps what only its open knew
@@ -1678,7 +1979,7 @@ mod tests {
                 .arg("fd_path", "/srv"),
         );
         let f = s.lookup_fd(10, 7).unwrap();
-        assert_eq!((f.kind, &*f.name), (FdKind::Directory, "/srv"));
+        assert_eq!((f.kind, f.name()), (FdKind::Directory, "/srv"));
         // events without a description use the table as before
         s.apply(&Event::new(9, 10, 10, EventType::Write, 1).arg("fd", 3i64));
         assert_eq!(s.lookup_fd(10, 3).unwrap().ino, 300);
@@ -1704,18 +2005,21 @@ mod tests {
         s.apply(&open(10, 4, "../etc/hosts"));
         s.apply(&open(10, 5, "/etc//hosts"));
         let (a, b) = (s.lookup_fd(10, 3).unwrap(), s.lookup_fd(11, 3).unwrap());
-        assert!(Arc::ptr_eq(&a.name, &b.name));
-        assert!(Arc::ptr_eq(&a.name, &a.nameraw));
+        let (an, bn) = (a.names.as_ref().unwrap(), b.names.as_ref().unwrap());
+        assert!(Arc::ptr_eq(an, bn));
+        assert_eq!((a.name(), a.nameraw()), ("/etc/hosts", "/etc/hosts"));
+        assert!(an.raw.is_none(), "one copy of a name that is its raw name");
         let r = s.lookup_fd(10, 4).unwrap();
-        assert_eq!((&*r.name, &*r.nameraw), ("/etc/hosts", "../etc/hosts"));
+        assert_eq!((r.name(), r.nameraw()), ("/etc/hosts", "../etc/hosts"));
         let r = s.lookup_fd(10, 5).unwrap();
-        assert_eq!((&*r.name, &*r.nameraw), ("/etc/hosts", "/etc//hosts"));
+        assert_eq!((r.name(), r.nameraw()), ("/etc/hosts", "/etc//hosts"));
         // past the table's bound paths are still right, only not shared
         for i in 0..MAX_INTERNED_PATHS {
-            s.paths.insert(format!("/fill/{i}").into(), Arc::from("x"));
+            s.paths
+                .insert(format!("/fill/{i}").into(), Arc::new(FdNames::default()));
         }
         s.apply(&open(10, 6, "/new/path"));
-        assert_eq!(&*s.lookup_fd(10, 6).unwrap().name, "/new/path");
+        assert_eq!(s.lookup_fd(10, 6).unwrap().name(), "/new/path");
         assert!(s.paths.len() <= MAX_INTERNED_PATHS + 14);
     }
 
@@ -1735,38 +2039,23 @@ mod tests {
         s.apply(&Event::new(3, 10, 10, EventType::Clone, 11).arg("flags", 17i64));
         // child closes 3, parent keeps it
         let c = s.apply(&Event::new(4, 11, 11, EventType::Close, 0).arg("fd", 3i64));
-        assert_eq!(c.fd.unwrap().name, Arc::<str>::from("/etc/passwd"));
+        assert_eq!(c.fd.unwrap().name(), "/etc/passwd");
         assert!(s.lookup_fd(11, 3).is_none());
-        assert_eq!(
-            s.lookup_fd(10, 3).unwrap().name,
-            Arc::<str>::from("/etc/passwd")
-        );
+        assert_eq!(s.lookup_fd(10, 3).unwrap().name(), "/etc/passwd");
         // parent opens 5 and replaces 4, child sees neither
         s.apply(&open(5, 10, 5, "/etc/shadow"));
         s.apply(&open(6, 10, 4, "/etc/group"));
         assert!(s.lookup_fd(11, 5).is_none());
-        assert_eq!(
-            s.lookup_fd(11, 4).unwrap().name,
-            Arc::<str>::from("/etc/hosts")
-        );
-        assert_eq!(
-            s.lookup_fd(10, 4).unwrap().name,
-            Arc::<str>::from("/etc/group")
-        );
+        assert_eq!(s.lookup_fd(11, 4).unwrap().name(), "/etc/hosts");
+        assert_eq!(s.lookup_fd(10, 4).unwrap().name(), "/etc/group");
         // closing an fd the shared table does not hold changes nothing
         s.apply(&Event::new(7, 10, 10, EventType::Clone, 12).arg("flags", 17i64));
         let c = s.apply(&Event::new(8, 12, 12, EventType::Close, 0).arg("fd", 42i64));
         assert!(c.fd.is_none());
-        assert_eq!(
-            s.lookup_fd(12, 5).unwrap().name,
-            Arc::<str>::from("/etc/shadow")
-        );
+        assert_eq!(s.lookup_fd(12, 5).unwrap().name(), "/etc/shadow");
         // exit of the child leaves the parent's table whole
         s.finish(&Event::new(9, 11, 11, EventType::Procexit, 0));
-        assert_eq!(
-            s.lookup_fd(10, 3).unwrap().name,
-            Arc::<str>::from("/etc/passwd")
-        );
+        assert_eq!(s.lookup_fd(10, 3).unwrap().name(), "/etc/passwd");
         assert!(!s.fds.contains_key(&11));
     }
 }

@@ -218,7 +218,7 @@ fn run(rules: &[PathBuf], f: &OpenFilter, recs: &[Record]) -> (Vec<String>, Vec<
                     .then(|| {
                         full.state()
                             .lookup_fd(ev.pid, ev.res)
-                            .map(|i| i.name.to_string())
+                            .map(|i| i.name().to_string())
                     })
                     .flatten();
                 let (path, raw, flags, is_dir) = kernel_view(ev, name);
