@@ -32,7 +32,7 @@ RUNS=${RUNS:-5}
 [ -x "$BIN" ] || { echo "sensor-overhead: $BIN not found (cargo build --release -p seawall)" >&2; exit 2; }
 [ -f "$RULES" ] || { echo "sensor-overhead: rules $RULES not found" >&2; exit 2; }
 W=$(mktemp -d)
-trap 'kill $SPID 2>/dev/null || true; rm -rf "$W"' EXIT
+trap 'kill $SPID $NPID 2>/dev/null || true; rm -rf "$W"' EXIT
 SPID=
 cat > "$W/storm.c" <<'C'
 #include <fcntl.h>
@@ -63,6 +63,36 @@ int main(int argc, char **argv) {
 }
 C
 gcc -O2 -o "$W/storm" "$W/storm.c"
+# The floor: an empty program on the same tracepoint. What it costs is the
+# kernel's price for any program on sys_exit (the slow syscall exit path and
+# the call into BPF), which no sensor built on this tracepoint avoids.
+cat > "$W/nop.bpf.c" <<'C'
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("raw_tp/sys_exit")
+int sw_bench_nop(void *ctx) { return 0; }
+C
+cat > "$W/nopload.c" <<'C'
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	struct bpf_object *o = bpf_object__open_file(argv[1], NULL);
+	struct bpf_program *p;
+	if (!o || bpf_object__load(o)) return 1;
+	bpf_object__for_each_program(p, o) if (!bpf_program__attach(p)) return 1;
+	printf("attached\n");
+	fflush(stdout);
+	pause();
+	return 0;
+}
+C
+FLOOR=1
+clang -O2 -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -c "$W/nop.bpf.c" -o "$W/nop.o" 2>"$W/nop.err" &&
+	gcc -O2 -o "$W/nopload" "$W/nopload.c" -lbpf 2>>"$W/nop.err" || {
+	echo "sensor-overhead: cannot build the empty program, no floor line: $(head -n1 "$W/nop.err")" >&2; FLOOR=
+}
 now() { date +%s.%N; }
 : > "$W/target"
 echo data > "$W/data"
@@ -84,13 +114,22 @@ start_sensor() {
 	sleep 0.5
 }
 stop_sensor() { kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=; }
+NPID=
+start_nop() {
+	"$W/nopload" "$W/nop.o" >"$W/nop.out" &
+	NPID=$!
+	i=0; until grep -q attached "$W/nop.out"; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "sensor-overhead: the empty program did not attach" >&2; exit 1; }; sleep 0.1
+	done
+}
+stop_nop() { kill "$NPID"; wait "$NPID" 2>/dev/null || true; NPID=; }
 
 # Rounds: each runs every loop without the sensor, then starts the sensor
 # and runs them again, so both sides of a ratio are measured seconds
 # apart; the machine's speed drifts more than that between phases of a
 # shared machine. A slowdown is the median of the rounds' ratios (the
 # ratio of the fastest runs of each side is printed beside it).
-ratios_open=""; ratios_data=""; ratios_openw=""; ratios_exec=""
+ratios_open=""; ratios_data=""; ratios_openw=""; ratios_exec=""; ratios_nopen=""; ratios_ndata=""; n_open=""; n_data=""
 b_open=""; b_data=""; b_openw=""; b_exec=""; w_open=""; w_data=""; w_openw=""; w_exec=""
 load=0; events=0; filtered=0; drops=0; cpu_ticks=0; cpu_time=0
 # events/s of the fastest recorded open storm (the highest rate the sensor kept up with)
@@ -99,6 +138,13 @@ ratio() { echo "$1 / $2" | bc -l; }
 for _ in $(seq "$RUNS"); do
 	bo=$(run open "$OPENS" /etc/hostname); bd=$(run open "$OPENS" "$W/data")
 	bw=$(run openw "$OPENS"); bx=$(run exec "$EXECS")
+	if [ -n "$FLOOR" ]; then
+		start_nop
+		no=$(run open "$OPENS" /etc/hostname); nd=$(run open "$OPENS" "$W/data")
+		stop_nop
+		n_open="$n_open $no"; n_data="$n_data $nd"
+		ratios_nopen="$ratios_nopen $(ratio "$no" "$bo")"; ratios_ndata="$ratios_ndata $(ratio "$nd" "$bd")"
+	fi
 	start_sensor
 	t0=$(ticks $SPID); s0=$(now)
 	o=$(run open "$OPENS" /etc/hostname)
@@ -132,6 +178,11 @@ line() { # label iterations without-list with-list ratio-list
 line "open/close storm, /etc/hostname:" "$OPENS" "$b_open" "$w_open" "$ratios_open"
 line "open/close storm, a data file:" "$OPENS" "$b_data" "$w_data" "$ratios_data"
 printf '  (%d opens left out by the kernel filter in these storms)\n' "$filtered"
+if [ -n "$FLOOR" ]; then
+	line "floor, /etc/hostname:" "$OPENS" "$b_open" "$n_open" "$ratios_nopen"
+	line "floor, a data file:" "$OPENS" "$b_data" "$n_data" "$ratios_ndata"
+	echo "  (floor: an empty program on raw_tp/sys_exit instead of the sensor)"
+fi
 line "recorded open storm:" "$OPENS" "$b_openw" "$w_openw" "$ratios_openw"
 line "exec storm:" "$EXECS" "$b_exec" "$w_exec" "$ratios_exec"
 printf 'events: %d in %.2fs of recorded load = %.0f events/s; drops %s\n' "$events" "$load" "$(echo "$events / $load" | bc -l)" "$drops"
