@@ -948,16 +948,36 @@ fn kernel_open_filter_decides_as_the_rules_filter() {
     // the rules watch: its next open must be decided on its new path.
     std::fs::create_dir_all(d.join("mvsrc")).expect("mkdir");
     std::fs::write(d.join("mvsrc/moved"), "x").expect("write");
+    // Then the corpus through openat2 (whose flags the kernel reads from
+    // struct open_how before it decides), under names spelt differently
+    // ("//x", "./x") so that their records are told apart.
     let mut input: String = corpus
         .iter()
         .chain(corpus.iter())
         .map(|(r, wr)| format!("{r}\t{}\n", u8::from(*wr)))
         .collect();
+    input.extend(corpus.iter().map(|(r, wr)| {
+        let respelt = if r.starts_with('/') {
+            format!("/{r}")
+        } else {
+            format!("./{r}")
+        };
+        format!("{respelt}\t{}\n", 2 + u8::from(*wr))
+    }));
     input.push_str(&format!("{ds}/mvsrc/moved\t0\n"));
     input.push_str(&format!("!mv\t{ds}/dir\t{ds}/dir_old\n"));
     input.push_str(&format!("!mv\t{ds}/mvsrc\t{ds}/dir\n"));
     input.push_str(&format!("{ds}/dir/moved\t0\n"));
-    let script = "import os, sys\n\
+    let script = "import ctypes, os, sys\n\
+        libc = ctypes.CDLL(None, use_errno=True)\n\
+        class How(ctypes.Structure):\n\
+        \x20   _fields_ = [('flags', ctypes.c_uint64), ('mode', ctypes.c_uint64), ('resolve', ctypes.c_uint64)]\n\
+        def openat2(p, fl):\n\
+        \x20   h = How(fl, 0, 0)\n\
+        \x20   fd = libc.syscall(437, -100, p.encode(), ctypes.byref(h), ctypes.c_size_t(ctypes.sizeof(h)))\n\
+        \x20   if fd < 0:\n\
+        \x20       raise OSError(ctypes.get_errno(), 'openat2')\n\
+        \x20   return fd\n\
         os.chdir(sys.argv[1])\n\
         print(os.getpid())\n\
         for line in sys.stdin.read().splitlines():\n\
@@ -965,9 +985,9 @@ fn kernel_open_filter_decides_as_the_rules_filter() {
         \x20   if a == '!mv':\n\
         \x20       os.rename(*b.split('\\t'))\n\
         \x20       continue\n\
-        \x20   fl = os.O_WRONLY if b == '1' else os.O_RDONLY\n\
+        \x20   fl = os.O_WRONLY if b in ('1', '3') else os.O_RDONLY\n\
         \x20   try:\n\
-        \x20       fd = os.open(a, fl)\n\
+        \x20       fd = openat2(a, fl) if b in ('2', '3') else os.open(a, fl)\n\
         \x20       os.close(fd)\n\
         \x20       print('%s\\t%d\\t%d' % (a, fl, fd))\n\
         \x20   except OSError as e:\n\
@@ -1003,7 +1023,7 @@ fn kernel_open_filter_decides_as_the_rules_filter() {
             ))
         })
         .collect();
-    assert_eq!(done.len(), 2 * corpus.len() + 2, "python said {text}");
+    assert_eq!(done.len(), 3 * corpus.len() + 2, "python said {text}");
     std::thread::sleep(Duration::from_millis(1500));
     let recorded: Vec<Value> = std::fs::read_to_string(&record)
         .unwrap_or_default()
@@ -1037,7 +1057,7 @@ fn kernel_open_filter_decides_as_the_rules_filter() {
     let mut kept = 0;
     for (raw, flags, ret) in &done {
         let path = lexical(raw);
-        let is_dir = *ret >= 0 && raw == &format!("{ds}/other");
+        let is_dir = *ret >= 0 && path == format!("{ds}/other");
         let want = filter.keeps(&seawall_event::open_filter::OpenSeen {
             path: (*ret >= 0).then_some(path.as_str()),
             raw: raw.as_bytes(),
