@@ -46,6 +46,60 @@ pub struct StrAny {
 /// Highest macro id the evaluator memoises.
 pub const MAX_MEMO: usize = 1 << 16;
 
+/// The memo cell of macro `id` in a per-event memo table, with the
+/// table's generation. A table ([`crate::fields::Ctx::memo`]) is one cell
+/// per macro id and a last cell holding the current generation (0..=63);
+/// a macro cell holds `generation << 2 | result` (result 1 false, 2 true,
+/// 0 unknown), and a cell of another generation is unknown, so moving to
+/// the next generation forgets every result without touching the cells
+/// (see [`memo_reset`]). An all-zero table knows nothing. `None` beyond
+/// the table, or without one.
+#[inline]
+pub(crate) fn memo_cell(
+    memo: &[std::cell::Cell<u8>],
+    id: usize,
+) -> Option<(&std::cell::Cell<u8>, u8)> {
+    let (gen, cells) = memo.split_last()?;
+    Some((cells.get(id)?, gen.get()))
+}
+
+/// The result a memo cell knows for the current generation.
+#[inline]
+pub(crate) fn memo_known(cell: &std::cell::Cell<u8>, gen: u8) -> Option<bool> {
+    let v = cell.get();
+    if v >> 2 != gen {
+        return None;
+    }
+    match v & 3 {
+        1 => Some(false),
+        2 => Some(true),
+        _ => None,
+    }
+}
+
+/// Remember a result in a memo cell for the current generation.
+#[inline]
+pub(crate) fn memo_store(cell: &std::cell::Cell<u8>, gen: u8, r: bool) {
+    cell.set((gen << 2) | if r { 2 } else { 1 });
+}
+
+/// Forget every result of a memo table (see [`memo_cell`]): the next
+/// generation, and every 64 events a clearing of the cells.
+pub fn memo_reset(memo: &mut [std::cell::Cell<u8>]) {
+    let Some((gen, cells)) = memo.split_last_mut() else {
+        return;
+    };
+    let next = gen.get() + 1;
+    if next > 63 {
+        for c in cells {
+            *c.get_mut() = 0;
+        }
+        *gen.get_mut() = 0;
+    } else {
+        *gen.get_mut() = next;
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct FieldExpr {
     pub field: Field,
@@ -928,13 +982,12 @@ pub fn eval(n: &CNode, ctx: &Ctx<'_>) -> bool {
         }
         CNode::Check(c) => eval_check(c, ctx),
         CNode::StrAny(g) => eval_str_any(g, ctx),
-        CNode::Memo(id, inner) => match ctx.memo.get(*id) {
-            Some(cell) => match cell.get() {
-                1 => false,
-                2 => true,
-                _ => {
+        CNode::Memo(id, inner) => match memo_cell(ctx.memo, *id) {
+            Some((cell, gen)) => match memo_known(cell, gen) {
+                Some(r) => r,
+                None => {
                     let r = eval(inner, ctx);
-                    cell.set(if r { 2 } else { 1 });
+                    memo_store(cell, gen, r);
                     r
                 }
             },
@@ -951,11 +1004,12 @@ fn eval_child(n: &CNode, ctx: &Ctx<'_>) -> bool {
         CNode::Check(c) => eval_check(c, ctx),
         CNode::StrAny(g) => eval_str_any(g, ctx),
         CNode::Const(b) => *b,
-        CNode::Memo(id, _) => match ctx.memo.get(*id).map(std::cell::Cell::get) {
-            Some(1) => false,
-            Some(2) => true,
-            _ => eval(n, ctx),
-        },
+        CNode::Memo(id, _) => {
+            match memo_cell(ctx.memo, *id).and_then(|(c, gen)| memo_known(c, gen)) {
+                Some(r) => r,
+                None => eval(n, ctx),
+            }
+        }
         _ => eval(n, ctx),
     }
 }
@@ -1435,5 +1489,27 @@ mod tests {
             st.finish(ev);
         }
         assert!(fast * 10 > total * 9, "{fast} of {total}");
+    }
+
+    /// Results are known for the event that stored them only, across the
+    /// generation wrap that clears the cells; an empty table knows nothing.
+    #[test]
+    fn memo_results_last_one_event() {
+        let mut memo = vec![std::cell::Cell::new(0u8); 3];
+        for event in 0..300usize {
+            for id in 0..2 {
+                let (cell, gen) = memo_cell(&memo, id).unwrap();
+                assert_eq!(memo_known(cell, gen), None, "event {event} id {id}");
+            }
+            let (cell, gen) = memo_cell(&memo, event % 2).unwrap();
+            memo_store(cell, gen, event % 3 == 0);
+            assert_eq!(memo_known(cell, gen), Some(event % 3 == 0));
+            let (other, gen) = memo_cell(&memo, 1 - event % 2).unwrap();
+            assert_eq!(memo_known(other, gen), None);
+            memo_reset(&mut memo);
+        }
+        // the generation cell is no macro's
+        assert!(memo_cell(&memo, 2).is_none());
+        assert!(memo_cell(&[], 0).is_none());
     }
 }

@@ -457,7 +457,9 @@ pub struct Ctx<'a> {
     /// `evt.arg.flags` already rendered (see [`render_flags`]); when `None`
     /// it is rendered on demand, with the same result.
     pub flags: Option<&'a str>,
-    /// Per-event macro results (0 unknown, 1 false, 2 true) by macro id.
+    /// Per-event macro results by macro id, then the table's generation
+    /// (see `compile::memo_cell`; all zero: nothing known; empty: no
+    /// memo).
     pub memo: &'a [std::cell::Cell<u8>],
 }
 

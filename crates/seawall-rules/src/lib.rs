@@ -358,7 +358,8 @@ impl Engine {
             opts,
             evtnum: 0,
             hostname,
-            memo: vec![std::cell::Cell::new(0); memo_len + 1],
+            // a cell per macro id, and the generation (see compile::memo_cell)
+            memo: vec![std::cell::Cell::new(0); memo_len + 2],
         }
     }
 
@@ -435,9 +436,7 @@ impl Engine {
     pub fn process_with(&mut self, ev: &Event, mut sink: impl FnMut(&AlertRef<'_>)) -> usize {
         self.evtnum += 1;
         let efd = self.state.apply(ev);
-        for c in self.memo.iter_mut() {
-            *c.get_mut() = 0;
-        }
+        compile::memo_reset(&mut self.memo);
         let mut n = 0;
         {
             let ctx = fields::Ctx::new(ev, &self.state, &efd, self.evtnum, &self.memo);

@@ -166,22 +166,22 @@ impl Program {
                 },
                 Test::StrAny(g) => compile::eval_str_any(g, ctx),
                 Test::Tree(n) => compile::eval(n, ctx),
-                Test::Memo { id, body } => match ctx.memo.get(*id).map(std::cell::Cell::get) {
-                    Some(2) => true,
-                    Some(1) => false,
-                    Some(_) => {
-                        pc = *body;
-                        continue;
+                Test::Memo { id, body } => {
+                    match compile::memo_cell(ctx.memo, *id)
+                        .and_then(|(c, gen)| compile::memo_known(c, gen))
+                    {
+                        Some(r) => r,
+                        // unknown, or beyond the memo table (then evaluated
+                        // without remembering)
+                        None => {
+                            pc = *body;
+                            continue;
+                        }
                     }
-                    // beyond the memo table: evaluate without remembering
-                    None => {
-                        pc = *body;
-                        continue;
-                    }
-                },
+                }
                 Test::MemoSet { id, value, then } => {
-                    if let Some(cell) = ctx.memo.get(*id) {
-                        cell.set(if *value { 2 } else { 1 });
+                    if let Some((cell, gen)) = compile::memo_cell(ctx.memo, *id) {
+                        compile::memo_store(cell, gen, *value);
                     }
                     pc = *then;
                     continue;

@@ -1033,12 +1033,17 @@ impl State {
     /// Insert or replace an fd (unless the process has too many); whether
     /// it is in the table now.
     fn insert_fd(&mut self, pid: i64, info: FdInfo) -> bool {
+        self.try_insert_fd(pid, info).is_ok()
+    }
+
+    /// [`State::insert_fd`], giving the fd back when it is left out.
+    fn try_insert_fd(&mut self, pid: i64, info: FdInfo) -> Result<(), FdInfo> {
         let t = self.fd_table(pid);
         if t.len() < MAX_FDS_PER_PROC || t.contains_key(&info.num) {
             t.insert(info.num, info);
-            true
+            Ok(())
         } else {
-            false
+            Err(info)
         }
     }
 
@@ -1046,10 +1051,9 @@ impl State {
     /// context finds it there; else it is the event's own.
     fn insert_event_fd(&mut self, pid: i64, info: FdInfo, out: &mut EventFd) {
         let n = info.num;
-        if self.insert_fd(pid, info.clone()) {
-            out.fd_ref = Some(n);
-        } else {
-            out.fd = Some(info);
+        match self.try_insert_fd(pid, info) {
+            Ok(()) => out.fd_ref = Some(n),
+            Err(info) => out.fd = Some(info),
         }
     }
 
