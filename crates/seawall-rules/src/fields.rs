@@ -873,6 +873,13 @@ impl<'a> Ctx<'a> {
             // unless a fallback or rendering applies
             EvtArg(n) if !arg_has_fallback(n) => match self.ev.args.get(n) {
                 Some(ArgValue::Str(x)) => Some(x.as_str()),
+                // a value rendered as one name of a table (`AF_INET`)
+                Some(ArgValue::Int(i)) => {
+                    match flags::render_static(self.ev.evt_type.name(), n, *i) {
+                        Some(r) => Some(r),
+                        None => return None,
+                    }
+                }
                 Some(_) => return None,
                 None => None,
             },

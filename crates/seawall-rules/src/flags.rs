@@ -332,6 +332,19 @@ pub fn render(evt: &str, param: &str, v: i64, created: bool) -> Option<String> {
     Some(s)
 }
 
+/// [`render`]'s text when it is one name of a table of values (a socket
+/// domain, a ptrace request, an fcntl command): the same text, without
+/// building it; `None` otherwise.
+pub fn render_static(evt: &str, param: &str, v: i64) -> Option<&'static str> {
+    let table = match (evt, param) {
+        ("ptrace", "request") => PTRACE,
+        ("socket" | "socketpair", "domain") => AF,
+        ("fcntl", "cmd") => FCNTL_CMD,
+        _ => return None,
+    };
+    table.iter().find(|(x, _)| *x == v).map(|(_, n)| *n)
+}
+
 /// Parse a hex string (`cafebabe`) to bytes, as `bcontains` operands are written.
 pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
@@ -351,6 +364,30 @@ pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn static_renders_are_the_renders() {
+        let mut seen = 0;
+        for (evt, param) in [
+            ("ptrace", "request"),
+            ("socket", "domain"),
+            ("socketpair", "domain"),
+            ("fcntl", "cmd"),
+            ("socket", "type"),
+            ("openat", "flags"),
+            ("fchmodat", "mode"),
+        ] {
+            for v in (-2..0x4300).chain([i64::MAX, i64::MIN]) {
+                for created in [false, true] {
+                    if let Some(s) = render_static(evt, param, v) {
+                        assert_eq!(render(evt, param, v, created).as_deref(), Some(s));
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "{seen}");
+    }
 
     #[test]
     fn renders() {
