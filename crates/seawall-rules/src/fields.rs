@@ -669,7 +669,7 @@ impl<'a> Ctx<'a> {
                 ("cwd", _) => self.th.map(|t| opt_s(&t.cwd)).unwrap_or(V::Null),
                 ("args", EventType::Execve | EventType::Execveat) => self
                     .th
-                    .map(|t| opt_s(&t.image.args_joined))
+                    .map(|t| opt_s(t.image.args_joined()))
                     .unwrap_or(V::Null),
                 ("filename", EventType::Execve | EventType::Execveat) => {
                     self.th.map(|t| opt_s(&t.image.exepath)).unwrap_or(V::Null)
@@ -834,7 +834,7 @@ impl<'a> Ctx<'a> {
             ProcName => th.and_then(|t| opt(&t.image.name)),
             ProcExe => th.and_then(|t| opt(&t.image.exe)),
             ProcExepath => th.and_then(|t| opt(&t.image.exepath)),
-            ProcArgs => th.map(|t| t.image.args_joined.as_str()),
+            ProcArgs => th.map(|t| t.image.args_joined()),
             ProcCmdline => th.and_then(|t| opt(&t.image.cmdline)),
             ProcCwd => th.and_then(|t| opt(&t.cwd)),
             ProcPname => parent().and_then(|p| opt(&p.image.name)),
@@ -1009,7 +1009,7 @@ impl<'a> Ctx<'a> {
             ProcName => thv!(t => opt_s(&t.image.name)),
             ProcExe => thv!(t => opt_s(&t.image.exe)),
             ProcExepath => thv!(t => opt_s(&t.image.exepath)),
-            ProcArgs => thv!(t => s(&t.image.args_joined)),
+            ProcArgs => thv!(t => s(t.image.args_joined())),
             ProcCmdline => thv!(t => opt_s(&t.image.cmdline)),
             ProcEnv(None) => thv!(t => s(&t.image.env_joined)),
             ProcEnv(Some(k)) => thv!(t => t

@@ -31,10 +31,12 @@ pub struct Image {
     pub name: String,
     pub exe: String,
     pub exepath: String,
-    pub args: Vec<String>,
-    /// `exe` and args joined with spaces (Falco's `proc.cmdline` uses the name).
+    /// The name and the arguments joined with spaces (Falco's
+    /// `proc.cmdline`); the arguments are its end (see
+    /// [`Image::args_joined`]).
     pub cmdline: String,
-    pub args_joined: String,
+    /// Where the arguments start in `cmdline`.
+    args_at: usize,
     pub env: Vec<String>,
     pub env_joined: String,
     pub exe_upper_layer: bool,
@@ -57,18 +59,28 @@ impl Image {
             };
             basename(src).to_string()
         };
-        let args_joined = p.args.join(" ");
-        let cmdline = if args_joined.is_empty() {
-            name.clone()
-        } else {
-            format!("{name} {args_joined}")
-        };
+        // `name args...`, or the name alone when the arguments join to
+        // nothing; one allocation for both fields
+        let len = p.args.iter().map(|a| a.len() + 1).sum::<usize>();
+        let mut cmdline = String::with_capacity(name.len() + 1 + len);
+        cmdline.push_str(&name);
+        cmdline.push(' ');
+        let mut args_at = cmdline.len();
+        for (i, a) in p.args.iter().enumerate() {
+            if i > 0 {
+                cmdline.push(' ');
+            }
+            cmdline.push_str(a);
+        }
+        if cmdline.len() == args_at {
+            cmdline.pop();
+            args_at = cmdline.len();
+        }
         Image {
             exe: p.exe.clone(),
             exepath: p.exepath.clone(),
-            args: p.args.clone(),
             cmdline,
-            args_joined,
+            args_at,
             env_joined: p.env.join(" "),
             env: p.env.clone(),
             exe_upper_layer: p.exe_upper_layer,
@@ -79,6 +91,11 @@ impl Image {
             exe_ino_mtime: p.exe_ino_mtime,
             name,
         }
+    }
+
+    /// The arguments joined with spaces (Falco's `proc.args`).
+    pub fn args_joined(&self) -> &str {
+        self.cmdline.get(self.args_at..).unwrap_or("")
     }
 }
 
@@ -1598,6 +1615,37 @@ mod tests {
         assert_eq!(caps(&st), (0, 0x1ff_ffff_ffff, 0x1ff_ffff_ffff));
         st.apply(&capset(0, 0x1ff_ffdf_ffff));
         assert_eq!(caps(&st), (0, 0x1ff_ffdf_ffff, 0x1ff_ffdf_ffff));
+    }
+
+    /// The command line and the joined arguments, built together, are
+    /// the name and `args.join(" ")` as before.
+    #[test]
+    fn image_command_lines() {
+        for args in [
+            vec![],
+            vec![""],
+            vec!["", ""],
+            vec!["-c", "x y"],
+            vec!["a", "", "b"],
+            vec!["é"],
+        ] {
+            let p = ProcInfo {
+                comm: "sh".into(),
+                args: args.iter().map(|a| a.to_string()).collect(),
+                ..Default::default()
+            };
+            let img = Image::from_proc(&p);
+            let joined = args.join(" ");
+            let want = if joined.is_empty() {
+                "sh".to_string()
+            } else {
+                format!("sh {joined}")
+            };
+            assert_eq!(
+                (img.cmdline.as_str(), img.args_joined()),
+                (want.as_str(), joined.as_str())
+            );
+        }
     }
 
     #[test]
