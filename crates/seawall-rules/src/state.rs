@@ -399,7 +399,7 @@ impl FdInfo {
         if let Some(p) = &t.l4proto {
             // usually the protocol the socket was created with: keep it
             if net.l4proto.as_deref() != Some(p.as_str()) {
-                net.l4proto = Some(Arc::from(p.as_str()));
+                net.l4proto = Some(l4proto(p));
             }
         }
         // the old name: the path, or the old tuple's text (rendered only
@@ -460,6 +460,17 @@ impl FdInfo {
                 }
             }
         }
+    }
+}
+
+/// A layer-4 protocol name: one shared copy of each common one (sockets
+/// are made all the time; their protocol names need no allocation each).
+fn l4proto(p: &str) -> Arc<str> {
+    static COMMON: std::sync::OnceLock<[Arc<str>; 4]> = std::sync::OnceLock::new();
+    let common = COMMON.get_or_init(|| ["tcp", "udp", "icmp", "raw"].map(Arc::from));
+    match common.iter().find(|c| ***c == *p) {
+        Some(c) => c.clone(),
+        None => Arc::from(p),
     }
 }
 
@@ -1317,7 +1328,7 @@ impl State {
                         ino: arg_u64(ev, "ino"),
                         net: Some(Box::new(NetInfo {
                             l4proto: if matches!(kind, FdKind::Ipv4 | FdKind::Ipv6) {
-                                l4.map(Arc::from)
+                                l4.map(l4proto)
                             } else {
                                 None
                             },
