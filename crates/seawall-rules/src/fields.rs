@@ -865,6 +865,37 @@ impl<'a> Ctx<'a> {
             FdType => self.fd.map(|f| f.type_name()),
             FdTypechar => self.fd.map(|f| f.typechar()),
             FdL4proto => self.fd.and_then(|f| f.net().l4proto.as_deref()),
+            ProcSname => th
+                .and_then(|t| self.st.threads.get(&t.sid))
+                .and_then(|p| opt(&p.image.name)),
+            UserName => th.and_then(|t| self.st.user_name(self.container_id(), t.uid)),
+            UserLoginname => th.and_then(|t| {
+                if t.loginuid == u32::MAX {
+                    None
+                } else {
+                    self.st.user_name(None, t.loginuid)
+                }
+            }),
+            UserHomedir => th.and_then(|t| {
+                self.st
+                    .user(self.container_id(), t.uid)
+                    .map(|u| u.home.as_str())
+            }),
+            UserShell => th.and_then(|t| {
+                self.st
+                    .user(self.container_id(), t.uid)
+                    .map(|u| u.shell.as_str())
+            }),
+            GroupName => th.and_then(|t| self.st.group_name(self.container_id(), t.gid)),
+            ContainerName => match (self.container_id(), self.container()) {
+                (None, _) => Some("host"),
+                (Some(_), Some(c)) => opt(&c.info.name),
+                (Some(_), None) => None,
+            },
+            ContainerType => match self.container_id() {
+                None => Some("host"),
+                Some(_) => self.container().and_then(|c| opt(&c.info.runtime)),
+            },
             ContainerId => Some(self.container_id().unwrap_or("host")),
             ContainerImage => self.container().and_then(|c| opt(&c.info.image)),
             ContainerImageRepository => self.container().and_then(|c| opt(&c.repository)),
@@ -1426,12 +1457,37 @@ mod tests {
             "container.image",
             "container.image.repository",
             "container.image.tag",
+            "container.name",
+            "container.type",
+            "proc.sname",
+            "user.name",
+            "user.loginname",
+            "user.homedir",
+            "user.shell",
+            "group.name",
         ];
         let mut st = State::default();
         st.add_container(ContainerInfo {
             id: "c1".into(),
+            name: "web".into(),
+            runtime: "docker".into(),
             image: "quay.io/a/b:1".into(),
             ..Default::default()
+        });
+        for (uid, name, cid) in [(0, "root", None), (0, "croot", Some("c1")), (5, "", None)] {
+            st.add_user(seawall_event::UserEntry {
+                uid,
+                name: name.into(),
+                gid: uid,
+                home: format!("/home/{name}"),
+                shell: String::new(),
+                container_id: cid.map(String::from),
+            });
+        }
+        st.add_group(seawall_event::GroupEntry {
+            gid: 0,
+            name: "wheel".into(),
+            container_id: Some("c1".into()),
         });
         st.add_process(ProcessSnapshot {
             tid: 1,
@@ -1453,6 +1509,8 @@ mod tests {
                 comm: "sh".into(),
                 args: vec!["-c".into()],
                 cwd: "/".into(),
+                sid: Some(1),
+                loginuid: 5,
                 ..Default::default()
             },
             container_id: Some("c1".into()),
@@ -1482,6 +1540,7 @@ mod tests {
                 "evt.arg.path",
                 "evt.arg.oldpath",
                 "evt.arg.nosuch",
+                "evt.arg.domain",
             ])
             .collect();
         unknown_container.container_id = Some("c2".into());
@@ -1526,7 +1585,7 @@ mod tests {
                     );
                 }
                 assert!(ctx
-                    .str_field(&resolve("user.name", None).unwrap().id)
+                    .str_field(&resolve("evt.res", None).unwrap().id)
                     .is_none());
                 for n in [
                     "evt.num",
