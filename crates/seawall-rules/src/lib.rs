@@ -436,6 +436,18 @@ impl Engine {
     pub fn process_with(&mut self, ev: &Event, mut sink: impl FnMut(&AlertRef<'_>)) -> usize {
         self.evtnum += 1;
         let efd = self.state.apply(ev);
+        // a known type no selected rule is indexed under (close, read,
+        // write, ... with the upstream rules): only its effects on the
+        // tables, no context to build
+        let code = ev.evt_type.code();
+        if code
+            .and_then(|c| self.by_code.get(c))
+            .is_some_and(|t| t.rules.is_empty())
+        {
+            drop(efd);
+            self.state.finish(ev);
+            return 0;
+        }
         compile::memo_reset(&mut self.memo);
         let mut n = 0;
         {
