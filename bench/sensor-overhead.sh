@@ -5,7 +5,7 @@
 # sustained, its drops and its CPU. The loops:
 #   open/close storms: open+close of /etc/hostname, which no stable rule
 #     reads, and of a data file in a temporary directory: the kernel's
-#     open filter leaves these opens out. Below /etc it reads the name the
+#     open filter leaves these opens out. Below /etc the filter reads the name the
 #     process passed, because the directory traversal rule looks for "../"
 #     in it there: that read is most of the difference between the two;
 #   recorded open storm: open(O_WRONLY)+close of a file in /tmp, which the
