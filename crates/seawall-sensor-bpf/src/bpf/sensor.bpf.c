@@ -601,28 +601,15 @@ static __always_inline __u32 exe_flags(struct file *exe, struct task_struct *t)
 	return flags;
 }
 
-static __always_inline __u64 arg_at(struct sw_hdr *h, __u8 i)
-{
-	switch (i) {
-	case 0: return h->args[0];
-	case 1: return h->args[1];
-	case 2: return h->args[2];
-	case 3: return h->args[3];
-	case 4: return h->args[4];
-	case 5: return h->args[5];
-	}
-	return 0;
-}
-
-/* register argument i of the call; a2 stands for the third (openat2
- * replaces it) */
-static __always_inline __u64 reg_arg(struct pt_regs *regs, __u8 i, __u64 a2)
+/* argument i of the call: a register, but a2 and a3 stand for the third
+ * and fourth (openat2 replaces them with how->flags and the mode) */
+static __always_inline __u64 reg_arg(struct pt_regs *regs, __u8 i, __u64 a2, __u64 a3)
 {
 	switch (i) {
 	case 0: return regs->di;
 	case 1: return regs->si;
 	case 2: return a2;
-	case 3: return regs->r10;
+	case 3: return a3;
 	case 4: return regs->r8;
 	case 5: return regs->r9;
 	}
@@ -688,10 +675,10 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		struct file *of = ret >= 0 ? fd_file(t, ret) : 0;
 		/* directories always pass: later calls resolve paths against them */
 		if (!of || (of->f_inode->i_mode & 0170000) != 0040000) {
-			__u64 oflags = open_flags == SW_OPEN_CREAT ? 1 : reg_arg(regs, (open_flags - 1) & 7, a2);
+			__u64 oflags = open_flags == SW_OPEN_CREAT ? 1 : reg_arg(regs, (open_flags - 1) & 7, a2, a3);
 			__u32 acc = oflags & 3;
 			__u32 how = (acc == 1 || acc == 2 ? SW_OF_IS_WRITE : 0) | (ret < 0 ? SW_OF_IS_FAILED : 0);
-			b->of_name = reg_arg(regs, open_name & 7, a2);
+			b->of_name = reg_arg(regs, open_name & 7, a2, a3);
 			b->of_has_file = of != 0;
 			if (of) {
 				set_root(b, t);
@@ -750,11 +737,11 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	}
 
 	if (sa_arg < 6) {
-		__u64 len = arg_at(h, sa_arg + 1);
+		__u64 len = reg_arg(regs, sa_arg + 1, a2, a3);
 		if (len > 128)
 			len = 128;
 		if (len > 0 &&
-		    !bpf_probe_read_user(&b->data[off & 0x3fff], len & 0xff, (const void *)arg_at(h, sa_arg))) {
+		    !bpf_probe_read_user(&b->data[off & 0x3fff], len & 0xff, (const void *)reg_arg(regs, sa_arg, a2, a3))) {
 			h->lens[2] = len;
 			off += len;
 		}
@@ -770,7 +757,7 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		bpf_core_read(&h->args[4], 8, &cred->cap_effective);
 	}
 	if (fd_arg <= SW_ARG_RET) {
-		__s64 fd = fd_arg == SW_ARG_RET ? ret : (__s64)(int)arg_at(h, fd_arg);
+		__s64 fd = fd_arg == SW_ARG_RET ? ret : (__s64)(int)reg_arg(regs, fd_arg, a2, a3);
 		struct file *f = fd_file(t, fd);
 		if (f) {
 			struct inode *ino = f->f_inode;
