@@ -858,6 +858,19 @@ mod tests {
         assert!(fired > 10, "{fired}");
     }
 
+    /// An openat of /etc/a (fd 3) by process 7, named "tool".
+    fn tool_opens_etc_a(ts: u64) -> Event {
+        let mut open = Event::new(ts, 7, 7, EventType::Openat, 3)
+            .arg("dirfd", -100i64)
+            .arg("name", "/etc/a")
+            .arg("flags", 0i64);
+        open.proc = Some(seawall_event::ProcInfo {
+            comm: "tool".into(),
+            ..Default::default()
+        });
+        open
+    }
+
     /// A reload swaps the rules and keeps the tables: a process seen
     /// before the reload still has its name and its open fd afterwards.
     #[test]
@@ -874,14 +887,7 @@ mod tests {
             load(rule("A", "evt.type = openat and fd.name = /etc/a")),
             EngineOptions::default(),
         );
-        let mut open = Event::new(1, 7, 7, EventType::Openat, 3)
-            .arg("dirfd", -100i64)
-            .arg("name", "/etc/a")
-            .arg("flags", 0i64);
-        open.proc = Some(seawall_event::ProcInfo {
-            comm: "tool".into(),
-            ..Default::default()
-        });
+        let open = tool_opens_etc_a(1);
         assert_eq!(engine.process(&open).len(), 1);
         engine.replace_rules(load(rule(
             "B",
@@ -904,14 +910,7 @@ mod tests {
         let src = "- rule: A\n  desc: d\n  condition: evt.type = openat and fd.name startswith /etc/\n  output: opened %fd.name by %proc.name (%fd.num)\n  priority: WARNING\n  tags: [t1]\n";
         let (rs, _) = RuleSet::load_sources(&[("t.yaml", src)]).unwrap();
         let mut engine = Engine::new(rs, EngineOptions::default());
-        let mut open = Event::new(1_000_000_123, 7, 7, EventType::Openat, 3)
-            .arg("dirfd", -100i64)
-            .arg("name", "/etc/a")
-            .arg("flags", 0i64);
-        open.proc = Some(seawall_event::ProcInfo {
-            comm: "tool".into(),
-            ..Default::default()
-        });
+        let open = tool_opens_etc_a(1_000_000_123);
         let extra = output::Format::parse("%fd.name:%proc.name:%evt.type").unwrap();
         let mut seen = Vec::new();
         let n = engine.process_with(&open, |a| {
