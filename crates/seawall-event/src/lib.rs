@@ -75,7 +75,7 @@ pub struct Event {
     /// exits (the new image); allowed on any event, in which case the state
     /// engine refreshes its thread table entry from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proc: Option<ProcInfo>,
+    pub proc: Option<Box<ProcInfo>>,
     /// Container id (12+ hex characters) when the thread runs in a container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
@@ -303,8 +303,10 @@ pub enum ArgValue {
     List(Vec<String>),
     /// Raw data buffers, written as `{"b64": "..."}`.
     Bytes(Bytes),
-    /// Socket addresses and connection tuples.
-    Sock(SockTuple),
+    /// Socket addresses and connection tuples (boxed: most parameters are
+    /// integers and strings, and every parameter is as large as the largest
+    /// variant).
+    Sock(Box<SockTuple>),
 }
 
 impl ArgValue {
@@ -364,7 +366,7 @@ impl From<Vec<String>> for ArgValue {
 }
 impl From<SockTuple> for ArgValue {
     fn from(v: SockTuple) -> Self {
-        ArgValue::Sock(v)
+        ArgValue::Sock(Box::new(v))
     }
 }
 

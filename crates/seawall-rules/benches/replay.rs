@@ -243,7 +243,7 @@ fn gen(rng: &mut Rng, ts: &mut u64, nproc: i64, out: &mut Vec<Event>) {
             let child = 100_000 + rng.below(50_000) as i64;
             push(Event::new(*ts, pid, pid, EventType::Clone, child).arg("flags", 17i64));
             let mut ex = Event::new(*ts + 1, child, child, EventType::Execve, 0);
-            ex.proc = Some(proc_info(rng));
+            ex.proc = Some(Box::new(proc_info(rng)));
             push(ex);
             push(Event::new(*ts + 2, child, child, EventType::Procexit, 0));
         }

@@ -769,7 +769,7 @@ mod tests {
                                 .and_then(|p| p.3)
                                 .map(String::from);
                             if matches!(et, EventType::Execve | EventType::Execveat) {
-                                ev.proc = Some(seawall_event::ProcInfo {
+                                ev.proc = Some(Box::new(seawall_event::ProcInfo {
                                     comm: state::basename(path).to_string(),
                                     exe: path.to_string(),
                                     exepath: path.to_string(),
@@ -777,7 +777,7 @@ mod tests {
                                     cwd: "/tmp".into(),
                                     loginuid: 0,
                                     ..Default::default()
-                                });
+                                }));
                             }
                             if let Err(e) = engine.process_checked(&ev) {
                                 panic!("{e}");
@@ -847,10 +847,10 @@ mod tests {
                         .arg("dirfd", -100i64)
                         .arg("name", *path)
                         .arg("flags", 0i64);
-                    ev.proc = Some(seawall_event::ProcInfo {
+                    ev.proc = Some(Box::new(seawall_event::ProcInfo {
                         comm: comm.into(),
                         ..Default::default()
-                    });
+                    }));
                     fired += engine.process_checked(&ev).unwrap().len();
                 }
             }
@@ -864,10 +864,10 @@ mod tests {
             .arg("dirfd", -100i64)
             .arg("name", "/etc/a")
             .arg("flags", 0i64);
-        open.proc = Some(seawall_event::ProcInfo {
+        open.proc = Some(Box::new(seawall_event::ProcInfo {
             comm: "tool".into(),
             ..Default::default()
-        });
+        }));
         open
     }
 

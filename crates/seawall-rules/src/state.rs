@@ -1604,12 +1604,12 @@ mod tests {
     fn capset_replaces_the_thread_capabilities() {
         let mut st = State::default();
         let mut exec = Event::new(1, 9, 9, EventType::Execve, 0);
-        exec.proc = Some(ProcInfo {
+        exec.proc = Some(Box::new(ProcInfo {
             comm: "tool".into(),
             cap_permitted: 0x1ff_ffff_ffff,
             cap_effective: 0x1ff_ffff_ffff,
             ..Default::default()
-        });
+        }));
         st.apply(&exec);
         let caps = |st: &State| {
             let t = &st.threads[&9];
@@ -1919,12 +1919,12 @@ mod tests {
     fn fd_lifecycle() {
         let mut s = State::default();
         let mut e = Event::new(1, 10, 10, EventType::Execve, 0);
-        e.proc = Some(ProcInfo {
+        e.proc = Some(Box::new(ProcInfo {
             exe: "cat".into(),
             exepath: "/bin/cat".into(),
             cwd: "/root".into(),
             ..Default::default()
-        });
+        }));
         s.apply(&e);
         let o = s.apply(
             &Event::new(2, 10, 10, EventType::Openat, 3)
@@ -1985,7 +1985,7 @@ mod tests {
                 .arg("ino", ino)
                 .arg("fd_mode", mode)
         };
-        s.apply(&dup(200, 0o140777).arg("fd_tuple", ArgValue::Sock(tuple.clone())));
+        s.apply(&dup(200, 0o140777).arg("fd_tuple", ArgValue::from(tuple.clone())));
         for fd in [3, 1] {
             let f = s.lookup_fd(10, fd).unwrap();
             assert_eq!(
@@ -2052,10 +2052,10 @@ mod tests {
     fn interned_paths_keep_names_and_raw_names_apart() {
         let mut s = State::default();
         let mut e = Event::new(1, 10, 10, EventType::Execve, 0);
-        e.proc = Some(ProcInfo {
+        e.proc = Some(Box::new(ProcInfo {
             cwd: "/root".into(),
             ..Default::default()
-        });
+        }));
         s.apply(&e);
         let open = |pid, fd, name: &str| {
             Event::new(2, pid, pid, EventType::Openat, fd)

@@ -60,14 +60,14 @@ fn the_stable_rules_filter_keeps_what_they_read() {
 /// A process context for the synthetic stream.
 fn exec(tid: i64, comm: &str, exe: &str, container: Option<&str>, ts: u64) -> Record {
     let mut e = Event::new(ts, tid, tid, EventType::Execve, 0);
-    e.proc = Some(ProcInfo {
+    e.proc = Some(Box::new(ProcInfo {
         comm: comm.into(),
         exe: exe.into(),
         exepath: exe.into(),
         args: vec![],
         cwd: "/".into(),
         ..Default::default()
-    });
+    }));
     e.container_id = container.map(str::to_string);
     Record::Syscall(e)
 }

@@ -347,12 +347,12 @@ fn flags_rendered_on_demand_match_every_event() {
     // execve without a flags parameter renders the exe flags
     let mut e = all_match(&["evt.type=execve and evt.arg.flags contains EXE_LOWER_LAYER"]);
     let mut ex = Event::new(1, 9, 9, EventType::Execve, 0);
-    ex.proc = Some(ProcInfo {
+    ex.proc = Some(Box::new(ProcInfo {
         comm: "ls".into(),
         exe: "/bin/ls".into(),
         exepath: "/bin/ls".into(),
         ..Default::default()
-    });
+    }));
     assert_eq!(fired(&mut e, &ex), ["R0"]);
 }
 
@@ -491,10 +491,10 @@ fn conditions_specialised_to_their_event_types() {
         .arg("tuple", t);
     assert_eq!(fired(&mut e, &conn), ["R0"]);
     let mut ex = Event::new(3, 4, 4, EventType::Execve, 0);
-    ex.proc = Some(ProcInfo {
+    ex.proc = Some(Box::new(ProcInfo {
         comm: "ls".into(),
         ..Default::default()
-    });
+    }));
     assert!(fired(&mut e, &ex).is_empty());
 }
 

@@ -170,7 +170,7 @@ impl Converter {
         e.args.push("flags", ArgValue::Int((r.flags & 0xf) as i64));
         e.args
             .push("trusted_exepath", ArgValue::Str(exepath.clone()));
-        e.proc = Some(ProcInfo {
+        e.proc = Some(Box::new(ProcInfo {
             comm: r.comm.clone(),
             exe,
             exepath,
@@ -194,7 +194,7 @@ impl Converter {
             cap_effective: r.args[2],
             cap_inheritable: r.args[3],
             ..Default::default()
-        });
+        }));
         e
     }
 
@@ -247,11 +247,11 @@ impl Converter {
                     }
                 }
                 Src::Tuple => match tuple(r, spec.name) {
-                    Some(t) => ArgValue::Sock(t),
+                    Some(t) => ArgValue::from(t),
                     None => continue,
                 },
                 Src::Addr => match sockaddr(r.params[2]) {
-                    Some(t) => ArgValue::Sock(t),
+                    Some(t) => ArgValue::from(t),
                     None => continue,
                 },
             };
@@ -267,7 +267,7 @@ impl Converter {
             if r.flags & record::SC_HAS_SOCK != 0 {
                 if !has(|s| matches!(s, Src::Tuple)) {
                     if let Some(t) = tuple(r, spec.name) {
-                        e.args.push("fd_tuple", ArgValue::Sock(t));
+                        e.args.push("fd_tuple", ArgValue::from(t));
                     }
                 }
             } else if !has(|s| matches!(s, Src::Path)) {
