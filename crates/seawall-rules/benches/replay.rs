@@ -13,6 +13,12 @@
 //! RENDER=json also serialises it as JSON.
 //! ONLY=type[,type...] keeps only events of those types in the stream (to
 //! profile one type; the tables then differ from the full mix).
+//!
+//! Events go through `Engine::process_batch_with`, as `runtime watch` and
+//! `runtime replay` hand them over; SERIAL=1 uses `process_with` one event
+//! at a time. RUN=N makes the stream come in runs of one process's events
+//! (mean length N, see `Sched`) instead of every event from a random one of
+//! the NPROC (default 2000) processes.
 
 use std::time::Instant;
 
@@ -131,10 +137,39 @@ fn setup(rng: &mut Rng, nproc: i64) -> Vec<Record> {
     v
 }
 
+/// Which process makes the next syscall. A thread runs on a core for a
+/// while and makes several syscalls before the next one is scheduled, so a
+/// host's stream comes in runs of one thread's events. Runs here have a
+/// geometric length of mean `mean`, each from a process picked uniformly;
+/// mean 1 is a stream with no locality at all (every event from a random
+/// process).
+struct Sched {
+    mean: u64,
+    cur: i64,
+    left: u64,
+}
+
+impl Sched {
+    fn pid(&mut self, rng: &mut Rng, nproc: i64) -> i64 {
+        if self.mean <= 1 {
+            return 100 + rng.below(nproc as u64) as i64;
+        }
+        if self.left == 0 {
+            self.cur = 100 + rng.below(nproc as u64) as i64;
+            self.left = 1;
+            while rng.below(self.mean) != 0 {
+                self.left += 1;
+            }
+        }
+        self.left -= 1;
+        self.cur
+    }
+}
+
 /// One step of the workload; may emit several events.
-fn gen(rng: &mut Rng, ts: &mut u64, nproc: i64, out: &mut Vec<Event>) {
+fn gen(rng: &mut Rng, sched: &mut Sched, ts: &mut u64, nproc: i64, out: &mut Vec<Event>) {
     *ts += 1000;
-    let pid = 100 + rng.below(nproc as u64) as i64;
+    let pid = sched.pid(rng, nproc);
     let cid = if pid % 3 == 0 {
         None
     } else {
@@ -318,7 +353,13 @@ fn main() {
         },
     );
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let nproc = 2000;
+    // NPROC=N: processes in the stream (fewer shrink the tables, to see
+    // what their cache misses cost)
+    let nproc: i64 = std::env::var("NPROC")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n >= 10)
+        .unwrap_or(2000);
     for r in setup(&mut rng, nproc) {
         engine.process_record(&r);
     }
@@ -332,6 +373,19 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1024);
     let mut buf = Vec::with_capacity(batch + 8);
+    // SERIAL=1: one event at a time (`process_with`) instead of the batch
+    // (`process_batch_with`, as `runtime watch` does)
+    let serial = std::env::var_os("SERIAL").is_some();
+    // RUN=N: mean run of one process's steps (see `Sched`)
+    let run: u64 = std::env::var("RUN")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let mut sched = Sched {
+        mean: run.max(1),
+        cur: 0,
+        left: 0,
+    };
     let (mut n, mut alerts) = (0usize, 0usize);
     let mut busy = std::time::Duration::ZERO;
     let mut cpu = std::time::Duration::ZERO;
@@ -350,7 +404,7 @@ fn main() {
     while n < target {
         buf.clear();
         while buf.len() < batch {
-            gen(&mut rng, &mut ts, nproc, &mut buf);
+            gen(&mut rng, &mut sched, &mut ts, nproc, &mut buf);
             if let Some(only) = &only {
                 buf.retain(|e| only.iter().any(|t| t == e.evt_type.name()));
             }
@@ -396,10 +450,12 @@ fn main() {
             for e in &buf {
                 alerts += engine.process_with(e, |a| rendered += a.to_alert().output.len());
             }
-        } else {
+        } else if serial {
             for e in &buf {
                 alerts += engine.process_with(e, |_| {});
             }
+        } else {
+            alerts += engine.process_batch_with(&buf, |_, _| {});
         }
         cpu += thread_cpu().saturating_sub(c);
         busy += t.elapsed();

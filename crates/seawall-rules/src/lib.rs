@@ -466,6 +466,51 @@ impl Engine {
         n
     }
 
+    /// [`Engine::process_with`] over a batch of events, in order, calling
+    /// `sink` with each event's index and match. Same results; faster on
+    /// a large state, because the tables each event will read are fetched
+    /// from memory while the events before it are evaluated (see
+    /// [`state::State::prefetch`]).
+    pub fn process_batch_with(
+        &mut self,
+        evs: &[Event],
+        mut sink: impl FnMut(usize, &AlertRef<'_>),
+    ) -> usize {
+        let mut n = 0;
+        for (i, ev) in evs.iter().enumerate() {
+            self.prefetch_ahead(i, |j| evs.get(j));
+            n += self.process_with(ev, |a| sink(i, a));
+        }
+        n
+    }
+
+    /// [`Engine::process_batch_with`] over records
+    /// ([`Engine::process_record_with`] for each).
+    pub fn process_records_with(
+        &mut self,
+        recs: &[Record],
+        mut sink: impl FnMut(usize, &AlertRef<'_>),
+    ) -> usize {
+        let mut n = 0;
+        for (i, rec) in recs.iter().enumerate() {
+            self.prefetch_ahead(i, |j| match recs.get(j) {
+                Some(Record::Syscall(e)) => Some(e),
+                _ => None,
+            });
+            n += self.process_record_with(rec, |a| sink(i, a));
+        }
+        n
+    }
+
+    /// Run each prefetch stage for the event its distance ahead of `i`.
+    fn prefetch_ahead<'e>(&self, i: usize, at: impl Fn(usize) -> Option<&'e Event>) {
+        for (stage, ahead) in state::PREFETCH_STAGES.iter().enumerate() {
+            if let Some(e) = at(i + ahead) {
+                self.state.prefetch(e, stage);
+            }
+        }
+    }
+
     /// Calls `hit` with each selected rule whose condition holds on the
     /// event of `ctx`, in rule order, until it returns `true`: for a known
     /// type, the rules specialised to it whose guards pass; otherwise the
@@ -507,15 +552,36 @@ pub fn replay<R: std::io::BufRead>(
     file: &str,
     mut sink: impl FnMut(&Alert),
 ) -> Result<u64, seawall_event::CodecError> {
+    // in batches, as `Engine::process_records_with` is fastest; a record
+    // that does not parse stops the replay after the ones before it
+    const BATCH: usize = 1024;
     let mut n = 0;
-    for rec in seawall_event::RecordReader::new(input, file) {
-        let rec = rec?;
-        n += 1;
-        for a in engine.process_record(&rec) {
-            sink(&a);
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut records = seawall_event::RecordReader::new(input, file);
+    loop {
+        batch.clear();
+        let mut failed = None;
+        for rec in records.by_ref() {
+            match rec {
+                Ok(r) => batch.push(r),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            if batch.len() == BATCH {
+                break;
+            }
+        }
+        n += batch.len() as u64;
+        engine.process_records_with(&batch, |_, a| sink(&a.to_alert()));
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if batch.len() < BATCH {
+            return Ok(n);
         }
     }
-    Ok(n)
 }
 #[cfg(test)]
 mod tests {

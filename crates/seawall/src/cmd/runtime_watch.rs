@@ -267,64 +267,41 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 &metrics,
             );
         }
-        let mut alerts: Vec<Alert> = Vec::new();
-        let mut nrec = 0u64;
-        let mut nev = 0u64;
-        let mut handle =
-            |rec: Record,
-             engine: &mut Engine,
-             recorder: &mut Option<std::io::BufWriter<std::fs::File>>| {
-                nrec += 1;
-                if let Some(w) = recorder.as_mut() {
-                    let _ = seawall_event::write_record(w, &rec);
-                }
-                let pid = match &rec {
-                    Record::Syscall(e) => {
-                        nev += 1;
-                        e.pid
-                    }
-                    _ => 0,
-                };
-                let fired = engine.process_record(&rec);
-                if fired.is_empty() {
-                    return;
-                }
-                let Record::Syscall(ev) = &rec else { return };
-                let st = engine.state();
-                let ctx = seawall_rules::fields::Ctx {
-                    ev,
-                    st,
-                    th: st.threads.get(&ev.tid),
-                    fd: None,
-                    evtnum: 0,
-                    code: ev.evt_type.code(),
-                    flags: None,
-                    memo: &[],
-                };
-                let (text, tfields) = append_text.render(&ctx);
-                let (_, xfields) = append_fields.render(&ctx);
-                for mut a in fired {
-                    a.output.push(' ');
-                    a.output.push_str(&text);
-                    for (k, v) in tfields.iter().chain(xfields.iter()) {
-                        a.output_fields
-                            .entry(k.clone())
-                            .or_insert_with(|| v.clone());
-                    }
-                    if args.kill_on.iter().any(|r| r == &a.rule) && pid > 0 {
-                        kills.push(pid as u32);
-                    }
-                    alerts.push(a);
-                }
-            };
-        for rec in pending.drain(..) {
-            handle(rec, &mut engine, &mut recorder);
-        }
+        // everything waiting, as one batch: the engine fetches each
+        // event's tables from memory while it evaluates the ones before
+        let mut batch: Vec<Record> = std::mem::take(&mut pending);
         sensor
-            .poll(Duration::from_millis(100), &mut |rec| {
-                handle(rec, &mut engine, &mut recorder)
-            })
+            .poll(Duration::from_millis(100), &mut |rec| batch.push(rec))
             .context("reading sensor events")?;
+        let nrec = batch.len() as u64;
+        let nev = batch
+            .iter()
+            .filter(|r| matches!(r, Record::Syscall(_)))
+            .count() as u64;
+        if let Some(w) = recorder.as_mut() {
+            for rec in &batch {
+                let _ = seawall_event::write_record(w, rec);
+            }
+        }
+        let mut alerts: Vec<Alert> = Vec::new();
+        engine.process_records_with(&batch, |_, fired| {
+            let mut a = fired.to_alert();
+            let ctx = fired.ctx();
+            let (text, tfields) = append_text.render(ctx);
+            let (_, xfields) = append_fields.render(ctx);
+            a.output.push(' ');
+            a.output.push_str(&text);
+            for (k, v) in tfields.iter().chain(xfields.iter()) {
+                a.output_fields
+                    .entry(k.clone())
+                    .or_insert_with(|| v.clone());
+            }
+            let pid = fired.event().pid;
+            if args.kill_on.iter().any(|r| r == &a.rule) && pid > 0 {
+                kills.push(pid as u32);
+            }
+            alerts.push(a);
+        });
         for pid in kills.drain(..) {
             if sensor.kill_on_next_syscall(pid, 9).is_ok() {
                 metrics.lock().unwrap_or_else(|e| e.into_inner()).kills += 1;
