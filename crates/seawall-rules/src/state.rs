@@ -1613,9 +1613,10 @@ impl State {
     /// Start loading into the cache what processing `ev` will read, in
     /// three stages ([`PREFETCH_STAGES`]) called for an event some places
     /// ahead of the one being processed, the farthest first. The first
-    /// looks the thread and the fd table up (the one load that waits); each
-    /// later stage follows pointers the one before brought in. A hint only:
-    /// nothing changes.
+    /// looks the thread and the fd table up (the one load that waits) and
+    /// asks for the event's parameters; each later stage follows pointers
+    /// the one before brought in (image, parent, fd slot, parameter
+    /// strings). A hint only: nothing changes.
     ///
     /// The tables of thousands of processes do not fit in a core's cache
     /// and each event reads a random part of them: without this, every
@@ -1635,8 +1636,27 @@ impl State {
                         std::mem::size_of::<Arc<FdTable>>(),
                     );
                 }
+                // the event's own parameters and container id
+                let args = &ev.args.0;
+                prefetch_lines(
+                    args.as_ptr() as *const u8,
+                    std::mem::size_of_val(args.as_slice()),
+                );
+                if let Some(c) = &ev.container_id {
+                    prefetch_lines(c.as_ptr(), c.len().min(64));
+                }
             }
             1 => {
+                for (_, v) in &ev.args.0 {
+                    match v {
+                        ArgValue::Str(s) => prefetch_lines(s.as_ptr(), s.len().min(64)),
+                        ArgValue::Sock(t) => prefetch_lines(
+                            &**t as *const SockTuple as *const u8,
+                            std::mem::size_of::<SockTuple>(),
+                        ),
+                        _ => {}
+                    }
+                }
                 if let Some(t) = self.threads.get(&ev.tid) {
                     prefetch_lines(
                         Arc::as_ptr(&t.image) as *const u8,
@@ -1666,21 +1686,24 @@ impl State {
                         );
                     }
                 }
-                let fd = match ev.args.get("fd") {
-                    Some(v) => v.as_i64(),
-                    None if creates_fd_from_result(&ev.evt_type) => Some(ev.res),
-                    None => None,
-                };
-                if let (Some(tab), Some(i)) = (self.fds.get(&ev.pid), fd.and_then(FdTable::slot)) {
-                    if let Some(slot) = tab.small.get(i) {
-                        prefetch_lines(
-                            slot as *const Option<FdInfo> as *const u8,
-                            std::mem::size_of::<Option<FdInfo>>(),
-                        );
-                    }
+                if let Some(slot) = self.fd_slot(ev) {
+                    prefetch_lines(
+                        slot as *const Option<FdInfo> as *const u8,
+                        std::mem::size_of::<Option<FdInfo>>(),
+                    );
                 }
             }
         }
+    }
+
+    /// The slot in its process's table of the fd `ev` names or makes.
+    fn fd_slot(&self, ev: &Event) -> Option<&Option<FdInfo>> {
+        let fd = match ev.args.get("fd") {
+            Some(v) => v.as_i64(),
+            None if creates_fd_from_result(&ev.evt_type) => Some(ev.res),
+            None => None,
+        };
+        self.fds.get(&ev.pid)?.small.get(FdTable::slot(fd?)?)
     }
 
     /// Effects that apply after evaluation (thread removal on `procexit`).
