@@ -459,6 +459,21 @@ pub enum SockFamily {
     Other,
 }
 
+impl SockFamily {
+    /// The family of a socket domain / address family number (`AF_UNIX`
+    /// 1, `AF_INET` 2, `AF_INET6` 10, `AF_NETLINK` 16, `AF_PACKET` 17).
+    pub fn from_domain(domain: i64) -> SockFamily {
+        match domain {
+            1 => SockFamily::Unix,
+            2 => SockFamily::Inet,
+            10 => SockFamily::Inet6,
+            16 => SockFamily::Netlink,
+            17 => SockFamily::Packet,
+            _ => SockFamily::Other,
+        }
+    }
+}
+
 /// A socket address or connection tuple.
 ///
 /// For `connect`/`accept`/`sendto`... (`tuple` parameter) `s*` is the

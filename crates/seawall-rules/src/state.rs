@@ -1359,14 +1359,7 @@ impl State {
                             } else {
                                 None
                             },
-                            family: Some(match domain {
-                                1 => SockFamily::Unix,
-                                2 => SockFamily::Inet,
-                                10 => SockFamily::Inet6,
-                                16 => SockFamily::Netlink,
-                                17 => SockFamily::Packet,
-                                _ => SockFamily::Other,
-                            }),
+                            family: Some(SockFamily::from_domain(domain)),
                             ..Default::default()
                         })),
                         ..Default::default()

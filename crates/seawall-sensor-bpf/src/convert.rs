@@ -316,17 +316,6 @@ fn resolve(cwd: &str, p: &str) -> String {
     }
 }
 
-fn family(f: u16) -> SockFamily {
-    match f {
-        1 => SockFamily::Unix,
-        2 => SockFamily::Inet,
-        10 => SockFamily::Inet6,
-        16 => SockFamily::Netlink,
-        17 => SockFamily::Packet,
-        _ => SockFamily::Other,
-    }
-}
-
 fn l4(s: &RawSock) -> Option<String> {
     Some(
         match (s.sock_type, s.proto) {
@@ -362,7 +351,7 @@ fn tuple(r: &Raw<'_>, syscall: &str) -> Option<SockTuple> {
         });
     }
     let s = &r.sock;
-    let fam = family(s.family);
+    let fam = SockFamily::from_domain(i64::from(s.family));
     let mut t = SockTuple {
         family: fam,
         l4proto: l4(s),
@@ -400,7 +389,7 @@ fn tuple(r: &Raw<'_>, syscall: &str) -> Option<SockTuple> {
 fn sockaddr(b: &[u8]) -> Option<SockTuple> {
     let fam = u16::from_le_bytes(b.get(0..2)?.try_into().ok()?);
     let mut t = SockTuple {
-        family: family(fam),
+        family: SockFamily::from_domain(i64::from(fam)),
         ..Default::default()
     };
     match fam {
