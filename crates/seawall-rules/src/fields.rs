@@ -494,14 +494,20 @@ impl<'a> Ctx<'a> {
 /// Falco rendering; the engine does this once per event because many rules
 /// test `evt.arg.flags`.
 pub fn render_flags(ev: &Event) -> Option<String> {
-    match ev.args.get("flags") {
+    render_param(ev, "flags")
+}
+
+/// Render an integer parameter of the event, when Falco renders it as
+/// flags or a name (`flags`, `mode`, ...).
+pub fn render_param(ev: &Event, name: &str) -> Option<String> {
+    match ev.args.get(name) {
         Some(ArgValue::Int(i)) => {
             let created = ev
                 .args
                 .get("fmode")
                 .and_then(ArgValue::as_i64)
                 .is_some_and(|m| m & 0x100000 != 0);
-            flags::render(ev.evt_type.name(), "flags", *i, created)
+            flags::render(ev.evt_type.name(), name, *i, created)
         }
         _ => None,
     }
@@ -633,19 +639,21 @@ impl<'a> Ctx<'a> {
 
     fn arg_by_name(&self, name: &str) -> V<'a> {
         let ev: &'a Event = self.ev;
-        if name == "flags" {
-            if let Some(f) = self.flags {
+        if let Some(slot) = crate::state::RENDERED.iter().position(|p| *p == name) {
+            if let (true, Some(f)) = (slot == 0, self.flags) {
                 return s(f);
             }
             // rendered on demand (few conditions look at it), once per event
             let key = (ev as *const Event as usize, ev.ts_ns);
-            let cached = self.st.flags_cache.get_or_init(|| (key, render_flags(ev)));
-            if cached.0 == key {
-                if let Some(f) = &cached.1 {
-                    return s(f);
+            if let Some(cell) = self.st.rendered.get(slot) {
+                let cached = cell.get_or_init(|| (key, render_param(ev, name)));
+                if cached.0 == key {
+                    if let Some(f) = &cached.1 {
+                        return s(f);
+                    }
+                } else if let Some(f) = render_param(ev, name) {
+                    return V::S(Cow::Owned(f));
                 }
-            } else if let Some(f) = render_flags(ev) {
-                return V::S(Cow::Owned(f));
             }
         }
         if matches!(ev.evt_type, EventType::Execve | EventType::Execveat) && name == "flags" {

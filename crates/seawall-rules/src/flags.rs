@@ -234,7 +234,8 @@ fn enumerated(v: i64, t: Table) -> Option<String> {
 
 /// Open flags, with an optional kernel `fmode` for `O_F_CREATED`.
 pub fn open_flags(v: i64, created: bool) -> String {
-    let mut s = String::from(match v & 3 {
+    let mut s = String::with_capacity(96);
+    s.push_str(match v & 3 {
         0 => "O_RDONLY",
         1 => "O_WRONLY",
         _ => "O_RDWR",
@@ -247,7 +248,8 @@ pub fn open_flags(v: i64, created: bool) -> String {
 }
 
 pub fn mode(v: i64) -> String {
-    let mut s = String::new();
+    // room for every name: one allocation, no regrowth
+    let mut s = String::with_capacity(96);
     bits(v, MODE_FLAGS, &mut s);
     if s.is_empty() {
         s.push('0');
@@ -295,7 +297,8 @@ pub fn errno_name(res: i64) -> String {
 
 /// How a given (event type, parameter) pair renders.
 pub fn render(evt: &str, param: &str, v: i64, created: bool) -> Option<String> {
-    let mut s = String::new();
+    // flag names are short: this holds a typical rendering without regrowth
+    let mut s = String::with_capacity(64);
     match (evt, param) {
         ("open" | "openat" | "openat2" | "creat", "flags") => return Some(open_flags(v, created)),
         (_, "mode") => return Some(mode(v)),

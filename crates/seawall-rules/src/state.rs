@@ -717,9 +717,6 @@ pub struct State {
     pub boot_ts: u64,
     /// Address to DNS name, from `dns` records.
     pub dns: HashMap<IpAddr, String>,
-    /// The current event's rendered `flags` parameter, computed on first
-    /// use and keyed by the event (address, timestamp); cleared by
-    /// [`State::apply`] and [`State::finish`].
     /// Interned container ids (see `intern_cid`).
     cids: HashMap<Box<str>, Arc<str>>,
     /// Interned fd names whose raw name is the name, by name (see
@@ -730,8 +727,19 @@ pub struct State {
     path_pairs: HashMap<Box<str>, Arc<FdNames>>,
     /// Reused buffer for `path_pairs` keys.
     scratch: String,
-    pub(crate) flags_cache: std::cell::OnceCell<((usize, u64), Option<String>)>,
+    /// The current event's rendering of each [`RENDERED`] parameter, made
+    /// on first use and keyed by the event's address and time; cleared by
+    /// [`State::apply`] and [`State::finish`].
+    pub(crate) rendered: [Rendered; RENDERED.len()],
 }
+
+/// Parameters whose Falco rendering (flags or a mode) the current event
+/// keeps once made: rules test `evt.arg.flags` and `evt.arg.mode` several
+/// times per event, and the guard index once more.
+pub(crate) const RENDERED: [&str; 2] = ["flags", "mode"];
+
+/// One parameter's rendering, keyed by the event (address, time).
+pub(crate) type Rendered = std::cell::OnceCell<((usize, u64), Option<String>)>;
 
 /// The shared copy of a container id in `cids` (see [`State::intern_cid`]).
 fn intern_cid(cids: &mut HashMap<Box<str>, Arc<str>>, id: &str) -> Arc<str> {
@@ -1207,7 +1215,7 @@ impl State {
     /// Apply an event's effects on the tables. Returns the fd the event
     /// refers to. Must be followed by [`State::finish`] after evaluation.
     pub fn apply(&mut self, ev: &Event) -> EventFd {
-        self.flags_cache.take();
+        self.rendered.iter_mut().for_each(|c| drop(c.take()));
         // one table lookup for a known thread (nearly every event)
         let known = match self.threads.get_mut(&ev.tid) {
             Some(th) => {
@@ -1701,7 +1709,7 @@ impl State {
 
     /// Effects that apply after evaluation (thread removal on `procexit`).
     pub fn finish(&mut self, ev: &Event) {
-        self.flags_cache.take();
+        self.rendered.iter_mut().for_each(|c| drop(c.take()));
         if ev.evt_type == EventType::Procexit {
             if let Some(t) = self.threads.remove(&ev.tid) {
                 if t.tid == t.pid {

@@ -297,7 +297,7 @@ fn all_match(conds: &[&str]) -> Engine {
     let mut src = String::new();
     for (i, c) in conds.iter().enumerate() {
         src.push_str(&format!(
-            "- rule: R{i}\n  desc: d\n  condition: {c}\n  output: 'f=%evt.arg.flags ip=%fd.ip'\n  priority: WARNING\n  warn_evttypes: false\n"
+            "- rule: R{i}\n  desc: d\n  condition: {c}\n  output: 'f=%evt.arg.flags m=%evt.arg.mode ip=%fd.ip'\n  priority: WARNING\n  warn_evttypes: false\n"
         ));
     }
     let (rs, _) = RuleSet::load_sources(&[("t.yaml", &src)]).unwrap();
@@ -354,6 +354,37 @@ fn flags_rendered_on_demand_match_every_event() {
         ..Default::default()
     }));
     assert_eq!(fired(&mut e, &ex), ["R0"]);
+}
+
+#[test]
+fn modes_rendered_on_demand_match_every_event() {
+    // evt.arg.mode is kept once rendered, like evt.arg.flags: several rules,
+    // and the output, read one rendering that never leaks into the next event
+    let mut e = all_match(&[
+        "evt.type=fchmodat and evt.arg.mode contains S_ISUID",
+        "evt.type=fchmodat and (evt.arg.mode contains S_ISUID or evt.arg.mode contains S_ISGID)",
+        "evt.type=fchmodat and evt.arg.mode contains S_IXUSR and evt.arg.flags exists",
+    ]);
+    let chmod = |mode: i64| {
+        Event::new(1, 4, 4, EventType::Fchmodat, 0)
+            .arg("dirfd", -100i64)
+            .arg("filename", "/tmp/x")
+            .arg("mode", mode)
+            .arg("flags", 0i64)
+    };
+    for _ in 0..3 {
+        assert_eq!(fired(&mut e, &chmod(0o4755)), ["R0", "R1", "R2"], "setuid");
+        assert_eq!(fired(&mut e, &chmod(0o2644)), ["R1"], "setgid");
+        assert!(fired(&mut e, &chmod(0o644)).is_empty(), "plain");
+    }
+    let mut e = all_match(&["evt.type=fchmodat and evt.arg.mode contains S_ISGID"]);
+    let a = e.process(&chmod(0o2640));
+    assert_eq!(a.len(), 1);
+    assert!(
+        a[0].output.contains("S_IWUSR|S_IRUSR|S_ISGID"),
+        "{}",
+        a[0].output
+    );
 }
 
 #[test]
