@@ -476,12 +476,11 @@ impl Engine {
         evs: &[Event],
         mut sink: impl FnMut(usize, &AlertRef<'_>),
     ) -> usize {
-        let mut n = 0;
-        for (i, ev) in evs.iter().enumerate() {
-            self.prefetch_ahead(i, |j| evs.get(j));
-            n += self.process_with(ev, |a| sink(i, a));
-        }
-        n
+        self.process_each(
+            evs,
+            |e| Some(e),
+            |engine, i, ev| engine.process_with(ev, |a| sink(i, a)),
+        )
     }
 
     /// [`Engine::process_batch_with`] over records
@@ -491,13 +490,31 @@ impl Engine {
         recs: &[Record],
         mut sink: impl FnMut(usize, &AlertRef<'_>),
     ) -> usize {
-        let mut n = 0;
-        for (i, rec) in recs.iter().enumerate() {
-            self.prefetch_ahead(i, |j| match recs.get(j) {
-                Some(Record::Syscall(e)) => Some(e),
+        fn event(r: &Record) -> Option<&Event> {
+            match r {
+                Record::Syscall(e) => Some(e),
                 _ => None,
-            });
-            n += self.process_record_with(rec, |a| sink(i, a));
+            }
+        }
+        self.process_each(recs, event, |engine, i, rec| {
+            engine.process_record_with(rec, |a| sink(i, a))
+        })
+    }
+
+    /// The batch loop of [`Engine::process_batch_with`] and
+    /// [`Engine::process_records_with`]: prefetch for the syscall events
+    /// ahead (`event` finds an item's), then `process` the item; returns
+    /// the sum of what `process` returns.
+    fn process_each<T>(
+        &mut self,
+        items: &[T],
+        event: fn(&T) -> Option<&Event>,
+        mut process: impl FnMut(&mut Engine, usize, &T) -> usize,
+    ) -> usize {
+        let mut n = 0;
+        for (i, item) in items.iter().enumerate() {
+            self.prefetch_ahead(i, |j| items.get(j).and_then(event));
+            n += process(self, i, item);
         }
         n
     }

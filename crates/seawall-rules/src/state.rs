@@ -631,6 +631,12 @@ fn prefetch_lines(p: *const u8, len: usize) {
     let _ = (p, len);
 }
 
+/// [`prefetch_lines`] for the whole of `v`.
+#[inline(always)]
+fn prefetch_value<T>(v: &T) {
+    prefetch_lines(v as *const T as *const u8, std::mem::size_of::<T>());
+}
+
 /// Fds below this number live in a vector indexed by number.
 const SMALL_FDS: usize = 1024;
 
@@ -1626,16 +1632,10 @@ impl State {
         match stage {
             0 => {
                 if let Some(p) = self.threads.get(&ev.tid) {
-                    prefetch_lines(
-                        p as *const Thread as *const u8,
-                        std::mem::size_of::<Thread>(),
-                    );
+                    prefetch_value(p);
                 }
                 if let Some(p) = self.fds.get(&ev.pid) {
-                    prefetch_lines(
-                        p as *const Arc<FdTable> as *const u8,
-                        std::mem::size_of::<Arc<FdTable>>(),
-                    );
+                    prefetch_value(p);
                 }
                 // the event's own parameters and container id
                 let args = &ev.args.0;
@@ -1651,47 +1651,29 @@ impl State {
                 for (_, v) in &ev.args.0 {
                     match v {
                         ArgValue::Str(s) => prefetch_lines(s.as_ptr(), s.len().min(64)),
-                        ArgValue::Sock(t) => prefetch_lines(
-                            &**t as *const SockTuple as *const u8,
-                            std::mem::size_of::<SockTuple>(),
-                        ),
+                        ArgValue::Sock(t) => prefetch_value::<SockTuple>(t),
                         _ => {}
                     }
                 }
                 if let Some(t) = self.threads.get(&ev.tid) {
-                    prefetch_lines(
-                        Arc::as_ptr(&t.image) as *const u8,
-                        std::mem::size_of::<Image>(),
-                    );
+                    prefetch_value::<Image>(&t.image);
                     if let Some(p) = self.threads.get(&t.ptid) {
-                        prefetch_lines(
-                            p as *const Thread as *const u8,
-                            std::mem::size_of::<Thread>(),
-                        );
+                        prefetch_value(p);
                     }
                 }
                 if let Some(tab) = self.fds.get(&ev.pid) {
-                    prefetch_lines(
-                        Arc::as_ptr(tab) as *const u8,
-                        std::mem::size_of::<FdTable>(),
-                    );
+                    prefetch_value::<FdTable>(tab);
                 }
             }
             _ => {
                 if let Some(t) = self.threads.get(&ev.tid) {
                     prefetch_lines(t.image.name.as_ptr(), t.image.name.len().min(64));
                     if let Some(p) = self.threads.get(&t.ptid) {
-                        prefetch_lines(
-                            Arc::as_ptr(&p.image) as *const u8,
-                            std::mem::size_of::<Image>(),
-                        );
+                        prefetch_value::<Image>(&p.image);
                     }
                 }
                 if let Some(slot) = self.fd_slot(ev) {
-                    prefetch_lines(
-                        slot as *const Option<FdInfo> as *const u8,
-                        std::mem::size_of::<Option<FdInfo>>(),
-                    );
+                    prefetch_value(slot);
                 }
             }
         }
