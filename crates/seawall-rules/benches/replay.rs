@@ -29,6 +29,11 @@ use seawall_event::{
 };
 use seawall_rules::{Engine, EngineOptions, RuleSet};
 
+/// The allocator the `seawall` binary runs the engine with (see its
+/// `main.rs`), so the bench times what `runtime watch` does.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// xorshift64*: deterministic and cheap.
 struct Rng(u64);
 impl Rng {
