@@ -19,6 +19,7 @@ pub mod glob;
 pub mod kfilter;
 pub mod loader;
 pub mod output;
+pub mod pidmap;
 pub mod prog;
 pub mod state;
 pub mod yaml;

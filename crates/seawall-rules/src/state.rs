@@ -2,6 +2,7 @@
 //! maintained from the event stream.
 
 use crate::fxhash::FxHashMap as HashMap;
+use crate::pidmap::PidMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -633,7 +634,7 @@ fn prefetch_lines(p: *const u8, len: usize) {
 
 /// [`prefetch_lines`] for the whole of `v`.
 #[inline(always)]
-fn prefetch_value<T>(v: &T) {
+pub(crate) fn prefetch_value<T>(v: &T) {
     prefetch_lines(v as *const T as *const u8, std::mem::size_of::<T>());
 }
 
@@ -709,11 +710,11 @@ impl FdTable {
 /// All state tables.
 #[derive(Debug, Default, Clone)]
 pub struct State {
-    pub threads: HashMap<i64, Thread>,
+    pub threads: PidMap<Thread>,
     /// Fd tables by pid, shared copy-on-write: a fork shares its parent's
     /// table until either side changes it (same contents as a deep copy at
     /// the time of the clone, without copying every entry per fork).
-    pub fds: HashMap<i64, Arc<FdTable>>,
+    pub fds: PidMap<Arc<FdTable>>,
     pub containers: HashMap<String, Container>,
     /// Users by container id (`""` = host), then uid.
     pub users: HashMap<String, HashMap<u32, UserEntry>>,
@@ -935,7 +936,7 @@ impl State {
         t.container_id = p.container_id.as_deref().map(|c| self.intern_cid(c));
         self.threads.insert(p.tid, t);
         if !p.fds.is_empty() {
-            let table = Arc::make_mut(self.fds.entry(p.pid).or_default());
+            let table = Arc::make_mut(self.fds.get_or_default(p.pid));
             for f in p.fds.into_iter().take(MAX_FDS_PER_PROC) {
                 let mut info = FdInfo {
                     num: f.fd,
@@ -1074,7 +1075,7 @@ impl State {
     }
 
     fn fd_table(&mut self, pid: i64) -> &mut FdTable {
-        Arc::make_mut(self.fds.entry(pid).or_default())
+        Arc::make_mut(self.fds.get_or_default(pid))
     }
 
     pub fn lookup_fd(&self, pid: i64, fd: i64) -> Option<&FdInfo> {
@@ -1620,10 +1621,11 @@ impl State {
     /// Start loading into the cache what processing `ev` will read, in
     /// three stages ([`PREFETCH_STAGES`]) called for an event some places
     /// ahead of the one being processed, the farthest first. The first
-    /// looks the thread and the fd table up (the one load that waits) and
-    /// asks for the event's parameters; each later stage follows pointers
-    /// the one before brought in (image, parent, fd slot, parameter
-    /// strings). A hint only: nothing changes.
+    /// asks for the thread's and the fd table's entries without reading
+    /// them ([`PidMap::prefetch`]: a lookup that compared keys would wait
+    /// for the entry's line right there) and for the event's parameters;
+    /// each later stage follows pointers the one before brought in (image,
+    /// parent, fd slot, parameter strings). A hint only: nothing changes.
     ///
     /// The tables of thousands of processes do not fit in a core's cache
     /// and each event reads a random part of them: without this, every
@@ -1631,12 +1633,10 @@ impl State {
     pub fn prefetch(&self, ev: &Event, stage: usize) {
         match stage {
             0 => {
-                if let Some(p) = self.threads.get(&ev.tid) {
-                    prefetch_value(p);
-                }
-                if let Some(p) = self.fds.get(&ev.pid) {
-                    prefetch_value(p);
-                }
+                // start the loads only: waiting for them here would stall
+                // the event being processed
+                self.threads.prefetch(ev.tid);
+                self.fds.prefetch(ev.pid);
                 // the event's own parameters and container id
                 let args = &ev.args.0;
                 prefetch_lines(
@@ -1657,9 +1657,7 @@ impl State {
                 }
                 if let Some(t) = self.threads.get(&ev.tid) {
                     prefetch_value::<Image>(&t.image);
-                    if let Some(p) = self.threads.get(&t.ptid) {
-                        prefetch_value(p);
-                    }
+                    self.threads.prefetch(t.ptid);
                 }
                 if let Some(tab) = self.fds.get(&ev.pid) {
                     prefetch_value::<FdTable>(tab);
