@@ -1,109 +1,176 @@
-//! A map from thread or process ids to values for the state tables, with
-//! one operation a std `HashMap` lacks: [`PidMap::prefetch`] starts loading
-//! an entry into the cache without waiting for it. A std lookup must read
-//! the entry's key to know it found it, and on a table too large for the
-//! cache that read is a miss the CPU stalls on; the engine looks up the
-//! tables of events several places ahead (see
-//! [`crate::state::State::prefetch`]), and those lookups should only start
-//! loads, not wait for them.
+//! A map from thread or process ids to values for the state tables, made
+//! for the engine's hot path: ids the kernel can give (0 to 2^22, its
+//! `PID_MAX_LIMIT`) are found through a two-level array indexed by the id
+//! itself, not by hashing, and values sit densely in one vector. Next to a
+//! lookup it offers [`PidMap::prefetch`], which starts loading an entry
+//! into the cache without waiting for it: the engine looks up the tables of
+//! events several places ahead (see [`crate::state::State::prefetch`]), and
+//! those lookups should only start loads. (A std `HashMap` lookup must read
+//! the entry's key to know it found it; on a table larger than the cache
+//! that read is a miss the CPU stalls on.)
 
-use std::hash::BuildHasher;
+use crate::fxhash::FxHashMap;
 
-use hashbrown::hash_table::{Entry, HashTable};
+/// Ids below this are indexed directly (Linux's `PID_MAX_LIMIT`).
+const DIRECT: i64 = 1 << 22;
+/// Ids per page of the index.
+const PAGE: usize = 1024;
 
-use crate::fxhash::FxBuild;
-
-/// Id to value, hashed with the Fx hash.
+/// Id to value.
 #[derive(Debug, Clone)]
 pub struct PidMap<V> {
-    table: HashTable<(i64, V)>,
+    /// Pages of the index of ids below [`DIRECT`]: slot in `slab` plus 1,
+    /// 0 for none. A page exists once an id in it was inserted.
+    pages: Vec<Option<Box<[u32; PAGE]>>>,
+    /// Slot plus 1 of any other id (replayed events can carry any).
+    far: FxHashMap<i64, u32>,
+    /// The entries, in no particular order.
+    slab: Vec<(i64, V)>,
 }
 
 impl<V> Default for PidMap<V> {
     fn default() -> Self {
         PidMap {
-            table: HashTable::new(),
+            pages: Vec::new(),
+            far: FxHashMap::default(),
+            slab: Vec::new(),
         }
     }
 }
 
+/// Page and position in it of a directly indexed id.
 #[inline]
-fn hash(k: i64) -> u64 {
-    FxBuild::default().hash_one(k)
-}
-
-#[inline]
-fn rehash<V>(e: &(i64, V)) -> u64 {
-    hash(e.0)
+fn direct(k: i64) -> Option<(usize, usize)> {
+    if (0..DIRECT).contains(&k) {
+        let k = k as usize;
+        Some((k / PAGE, k % PAGE))
+    } else {
+        None
+    }
 }
 
 impl<V> PidMap<V> {
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.slab.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.slab.is_empty()
     }
+
+    /// The slot of `k` in `slab`.
+    #[inline]
+    fn slot(&self, k: i64) -> Option<usize> {
+        let tag = match direct(k) {
+            Some((p, i)) => *self.pages.get(p)?.as_ref()?.get(i)?,
+            None => *self.far.get(&k)?,
+        };
+        (tag as usize).checked_sub(1)
+    }
+
+    /// Record that `k` is at `slot` (`None`: absent).
+    fn set_slot(&mut self, k: i64, slot: Option<usize>) {
+        let tag = slot.map_or(0, |s| s as u32 + 1);
+        match direct(k) {
+            Some((p, i)) => {
+                if self.pages.len() <= p {
+                    if tag == 0 {
+                        return;
+                    }
+                    self.pages.resize_with(p + 1, || None);
+                }
+                let Some(page) = self.pages.get_mut(p) else {
+                    return;
+                };
+                if page.is_none() && tag == 0 {
+                    return;
+                }
+                if let Some(t) = page.get_or_insert_with(|| Box::new([0; PAGE])).get_mut(i) {
+                    *t = tag;
+                }
+            }
+            None if tag == 0 => {
+                self.far.remove(&k);
+            }
+            None => {
+                self.far.insert(k, tag);
+            }
+        }
+    }
+
     #[inline]
     pub fn get(&self, k: &i64) -> Option<&V> {
-        self.table.find(hash(*k), |e| e.0 == *k).map(|(_, v)| v)
+        self.slab.get(self.slot(*k)?).map(|(_, v)| v)
     }
     #[inline]
     pub fn get_mut(&mut self, k: &i64) -> Option<&mut V> {
-        self.table.find_mut(hash(*k), |e| e.0 == *k).map(|(_, v)| v)
+        let s = self.slot(*k)?;
+        self.slab.get_mut(s).map(|(_, v)| v)
     }
     pub fn contains_key(&self, k: &i64) -> bool {
-        self.get(k).is_some()
+        self.slot(*k).is_some()
+    }
+    /// Append an entry for `k` (absent); returns its slot.
+    fn push(&mut self, k: i64, v: V) -> usize {
+        // slots are u32 + 1 in the index: the state tables cap their
+        // entries far below that (`MAX_THREADS`)
+        debug_assert!(self.slab.len() < (u32::MAX - 1) as usize);
+        self.slab.push((k, v));
+        let s = self.slab.len() - 1;
+        self.set_slot(k, Some(s));
+        s
     }
     /// Insert or replace; returns the replaced value.
     pub fn insert(&mut self, k: i64, v: V) -> Option<V> {
-        match self.table.entry(hash(k), |e| e.0 == k, rehash) {
-            Entry::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().1, v)),
-            Entry::Vacant(slot) => {
-                slot.insert((k, v));
+        match self.get_mut(&k) {
+            Some(old) => Some(std::mem::replace(old, v)),
+            None => {
+                self.push(k, v);
                 None
             }
         }
     }
     pub fn remove(&mut self, k: &i64) -> Option<V> {
-        match self.table.find_entry(hash(*k), |e| e.0 == *k) {
-            Ok(o) => Some(o.remove().0 .1),
-            Err(_) => None,
+        let s = self.slot(*k)?;
+        self.set_slot(*k, None);
+        if s >= self.slab.len() {
+            return None;
         }
+        let (_, v) = self.slab.swap_remove(s);
+        // the last entry moved into the freed slot
+        if let Some(moved) = self.slab.get(s).map(|e| e.0) {
+            self.set_slot(moved, Some(s));
+        }
+        Some(v)
     }
     /// The value of `k`, inserted as `V::default()` when absent.
     pub fn get_or_default(&mut self, k: i64) -> &mut V
     where
         V: Default,
     {
-        &mut self
-            .table
-            .entry(hash(k), |e| e.0 == k, rehash)
-            .or_insert_with(|| (k, V::default()))
-            .into_mut()
-            .1
+        let s = match self.slot(k) {
+            Some(s) => s,
+            None => self.push(k, V::default()),
+        };
+        &mut self.slab[s].1
     }
     pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.table.iter().map(|(_, v)| v)
+        self.slab.iter().map(|(_, v)| v)
     }
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.table.iter_mut().map(|(_, v)| v)
+        self.slab.iter_mut().map(|(_, v)| v)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&i64, &V)> {
-        self.table.iter().map(|(k, v)| (k, v))
+        self.slab.iter().map(|(k, v)| (k, v))
     }
 
-    /// Start loading the entry of `k` into the cache, without reading it:
-    /// the table's control bytes (small, usually cached) pick the first
-    /// slot whose hash tag matches, and its lines are prefetched. A tag
-    /// can match another key's slot (1 in 128), which only wastes the
-    /// prefetch. A hint: nothing changes.
+    /// Start loading the entry of `k` into the cache. Only the index is
+    /// read (a small array, usually cached); the entry itself is asked
+    /// for, not waited on. A hint: nothing changes.
     #[inline]
     pub fn prefetch(&self, k: i64) {
-        self.table.find(hash(k), |e| {
+        if let Some(e) = self.slot(k).and_then(|s| self.slab.get(s)) {
             crate::state::prefetch_value(e);
-            true
-        });
+        }
     }
 }
 
@@ -158,5 +225,22 @@ mod tests {
             assert_eq!(m[&(k * 7919)], k.to_string());
         }
         assert_eq!(m.len(), 10_002);
+        // removals move the last entry into the freed slot: every other
+        // key stays findable; ids outside the direct range work the same
+        for k in (0..10_000).step_by(3) {
+            assert_eq!(m.remove(&(k * 7919)), Some(k.to_string()));
+        }
+        for k in 0..10_000 {
+            let want = (k % 3 != 0).then(|| k.to_string());
+            assert_eq!(m.get(&(k * 7919)).cloned(), want);
+        }
+        for k in [-1, i64::MIN, i64::MAX, 1 << 22, (1 << 22) - 1] {
+            assert_eq!(m.insert(k, format!("far{k}")), None);
+        }
+        assert_eq!(m.remove(&-1).as_deref(), Some("far-1"));
+        assert_eq!(m[&i64::MIN], format!("far{}", i64::MIN));
+        assert_eq!(m[&((1 << 22) - 1)], format!("far{}", (1 << 22) - 1));
+        assert!(!m.contains_key(&-1));
+        assert_eq!(m.len(), m.iter().count());
     }
 }
