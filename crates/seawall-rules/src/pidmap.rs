@@ -16,12 +16,25 @@ const DIRECT: i64 = 1 << 22;
 /// Ids per page of the index.
 const PAGE: usize = 1024;
 
+/// One page of the index: slot in `slab` plus 1 per id, 0 for none.
+#[derive(Debug, Clone)]
+struct Page {
+    slots: [u32; PAGE],
+    /// Ids present.
+    live: u32,
+}
+
 /// Id to value.
 #[derive(Debug, Clone)]
 pub struct PidMap<V> {
-    /// Pages of the index of ids below [`DIRECT`]: slot in `slab` plus 1,
-    /// 0 for none. A page exists once an id in it was inserted.
-    pages: Vec<Option<Box<[u32; PAGE]>>>,
+    /// Pages of the index of ids below [`DIRECT`]. A page exists while
+    /// some id in it is present (pids are reused over the whole range on a
+    /// long-running host: memory stays in proportion to the ids present).
+    pages: Vec<Option<Box<Page>>>,
+    /// The last page emptied, all zero, for the next page needed (a
+    /// short-lived process alone in its page would otherwise allocate and
+    /// clear one each time).
+    spare: Option<Box<Page>>,
     /// Slot plus 1 of any other id (replayed events can carry any).
     far: FxHashMap<i64, u32>,
     /// The entries, in no particular order.
@@ -32,6 +45,7 @@ impl<V> Default for PidMap<V> {
     fn default() -> Self {
         PidMap {
             pages: Vec::new(),
+            spare: None,
             far: FxHashMap::default(),
             slab: Vec::new(),
         }
@@ -61,7 +75,7 @@ impl<V> PidMap<V> {
     #[inline]
     fn slot(&self, k: i64) -> Option<usize> {
         let tag = match direct(k) {
-            Some((p, i)) => *self.pages.get(p)?.as_ref()?.get(i)?,
+            Some((p, i)) => *self.pages.get(p)?.as_ref()?.slots.get(i)?,
             None => *self.far.get(&k)?,
         };
         (tag as usize).checked_sub(1)
@@ -78,14 +92,31 @@ impl<V> PidMap<V> {
                     }
                     self.pages.resize_with(p + 1, || None);
                 }
-                let Some(page) = self.pages.get_mut(p) else {
+                let Some(entry) = self.pages.get_mut(p) else {
                     return;
                 };
-                if page.is_none() && tag == 0 {
+                if entry.is_none() && tag == 0 {
                     return;
                 }
-                if let Some(t) = page.get_or_insert_with(|| Box::new([0; PAGE])).get_mut(i) {
-                    *t = tag;
+                let page = entry.get_or_insert_with(|| {
+                    self.spare.take().unwrap_or_else(|| {
+                        Box::new(Page {
+                            slots: [0; PAGE],
+                            live: 0,
+                        })
+                    })
+                });
+                let Some(t) = page.slots.get_mut(i) else {
+                    return;
+                };
+                match (*t != 0, tag != 0) {
+                    (false, true) => page.live += 1,
+                    (true, false) => page.live -= 1,
+                    _ => {}
+                }
+                *t = tag;
+                if page.live == 0 {
+                    self.spare = entry.take();
                 }
             }
             None if tag == 0 => {
@@ -242,5 +273,17 @@ mod tests {
         assert_eq!(m[&((1 << 22) - 1)], format!("far{}", (1 << 22) - 1));
         assert!(!m.contains_key(&-1));
         assert_eq!(m.len(), m.iter().count());
+        // a page goes when its last id does
+        let mut m: PidMap<u8> = PidMap::default();
+        m.insert(5000, 1);
+        m.insert(5001, 2);
+        assert!(m.pages.get(5000 / PAGE).is_some_and(Option::is_some));
+        m.remove(&5000);
+        assert!(m.pages.get(5000 / PAGE).is_some_and(Option::is_some));
+        m.remove(&5001);
+        assert!(m.pages.get(5000 / PAGE).is_some_and(Option::is_none));
+        assert!(m.is_empty() && m.get(&5001).is_none());
+        m.insert(5001, 3);
+        assert_eq!(m[&5001], 3);
     }
 }
