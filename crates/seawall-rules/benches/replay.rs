@@ -7,7 +7,7 @@
 //! rule). Events per second per core are events over the CPU time of the
 //! replaying thread (from schedstat); wall-clock throughput is printed too.
 //!
-//! Matches are taken with `Engine::process_with` and counted; RENDER=text
+//! Matches are counted; RENDER=text
 //! also renders each alert's text line (as `runtime watch` prints it),
 //! RENDER=alert builds each `Alert` (as `Engine::process` returns it),
 //! RENDER=json also serialises it as JSON.
@@ -452,24 +452,25 @@ fn main() {
                     *per_rule.entry(x).or_default() += 1;
                 }
             }
-        } else if text {
-            for e in &buf {
-                alerts += engine.process_with(e, |a| rendered += a.output().len());
-            }
-        } else if json {
-            for e in &buf {
-                alerts += engine.process_with(e, |a| rendered += a.to_alert().to_json().len());
-            }
-        } else if alert {
-            for e in &buf {
-                alerts += engine.process_with(e, |a| rendered += a.to_alert().output.len());
-            }
-        } else if serial {
-            for e in &buf {
-                alerts += engine.process_with(e, |_| {});
-            }
         } else {
-            alerts += engine.process_batch_with(&buf, |_, _| {});
+            // what each match costs to hand on: counted, or rendered as
+            // `runtime watch` prints it (text line, Falco JSON)
+            let mut sink = |a: &seawall_rules::AlertRef<'_>| {
+                if text {
+                    rendered += a.output().len();
+                } else if json {
+                    rendered += a.to_alert().to_json().len();
+                } else if alert {
+                    rendered += a.to_alert().output.len();
+                }
+            };
+            if serial {
+                for e in &buf {
+                    alerts += engine.process_with(e, &mut sink);
+                }
+            } else {
+                alerts += engine.process_batch_with(&buf, |_, a| sink(a));
+            }
         }
         cpu += thread_cpu().saturating_sub(c);
         busy += t.elapsed();
