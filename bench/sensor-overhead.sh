@@ -12,7 +12,9 @@
 #     filter keeps (the release_agent rule tests every write open): every
 #     open is recorded and evaluated, as with no filter;
 #   exec storm: fork+exec of /bin/true.
-# The events/s and peak figures are over the recorded loops.
+# The events/s and peak figures are over the recorded loops. Last, the
+# sensor program's own time per iteration, as the kernel counts it (needs
+# bpftool), less the empty program's.
 #
 #   bench/sensor-overhead.sh [SEAWALL_BIN] [RULES]
 #
@@ -32,7 +34,8 @@ RUNS=${RUNS:-5}
 [ -x "$BIN" ] || { echo "sensor-overhead: $BIN not found (cargo build --release -p seawall)" >&2; exit 2; }
 [ -f "$RULES" ] || { echo "sensor-overhead: rules $RULES not found" >&2; exit 2; }
 W=$(mktemp -d)
-trap 'kill $SPID $NPID 2>/dev/null || true; rm -rf "$W"' EXIT
+STATS_WAS=
+trap 'kill $SPID $NPID 2>/dev/null || true; [ -z "$STATS_WAS" ] || echo "$STATS_WAS" > /proc/sys/kernel/bpf_stats_enabled; rm -rf "$W"' EXIT
 SPID=
 cat > "$W/storm.c" <<'C'
 #include <fcntl.h>
@@ -188,3 +191,39 @@ line "exec storm:" "$EXECS" "$b_exec" "$w_exec" "$ratios_exec"
 printf 'events: %d in %.2fs of recorded load = %.0f events/s; drops %s\n' "$events" "$load" "$(echo "$events / $load" | bc -l)" "$drops"
 printf 'peak: %.0f events/s during the fastest recorded open storm; drops in it %d\n' "$peak_rate" "$peak_drops"
 printf 'sensor CPU: %.1f%% of one core over %.2fs with the sensor running\n' "$(echo "100 * $cpu_ticks / $HZ / $cpu_time" | bc -l)" "$cpu_time"
+
+# The programs' own time, as the kernel counts it (kernel.bpf_stats_enabled):
+# the sensor's own work apart from the slow exit path every program on
+# sys_exit pays, and from the loop's drift between phases. Counting costs
+# each run about what an empty program costs, so it is measured after the
+# timed rounds, and the empty program's count per iteration (the call into
+# BPF and the counting) is taken off the sensor's. What is left is the
+# sensor program's own work, shown against the loop's iteration time.
+prog_ns() { bpftool prog show name "$1" 2>/dev/null | awk '{for (i = 1; i < NF; i++) {if ($i == "run_time_ns") t += $(i + 1); if ($i == "run_cnt") c += $(i + 1)}} END {print t + 0, c + 0}'; }
+# per_iter PROG MODE [FILE]: the program's ns per storm iteration
+per_iter() {
+	set -- "$1" "$2" "${3:-$W/target}" "$(prog_ns "$1")"
+	"$W/storm" "$2" "$OPENS" "$3"
+	echo "$4 $(prog_ns "$1")" | awk -v n="$OPENS" '{printf "%.0f", ($3 - $1) / n}'
+}
+if [ -n "$FLOOR" ] && command -v bpftool >/dev/null 2>&1 && [ -w /proc/sys/kernel/bpf_stats_enabled ]; then
+	STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	echo 1 > /proc/sys/kernel/bpf_stats_enabled
+	start_nop
+	ne=$(per_iter sw_bench_nop open /etc/hostname); nd=$(per_iter sw_bench_nop open "$W/data"); nw=$(per_iter sw_bench_nop openw)
+	stop_nop
+	start_sensor
+	se=$(per_iter sw_sys_exit open /etc/hostname); sd=$(per_iter sw_sys_exit open "$W/data"); sw=$(per_iter sw_sys_exit openw)
+	stop_sensor
+	echo "$STATS_WAS" > /proc/sys/kernel/bpf_stats_enabled; STATS_WAS=
+	echo "sensor program's own time per iteration (kernel's count, less the empty program's):"
+	own() { # label sensor-ns empty-ns without-list
+		printf '  %-30s %5d ns - %4d ns = %4d ns  (%.1f%% of the %.0f ns iteration)\n' "$1" "$2" "$3" "$(($2 - $3))" \
+			"$(echo "100 * ($2 - $3) / ($(min $4) * 1000000000 / $OPENS)" | bc -l)" "$(echo "$(min $4) * 1000000000 / $OPENS" | bc -l)"
+	}
+	own "open/close, /etc/hostname:" "$se" "$ne" "$b_open"
+	own "open/close, a data file:" "$sd" "$nd" "$b_data"
+	own "recorded open storm:" "$sw" "$nw" "$b_openw"
+else
+	echo "(no program time: needs bpftool and a writable kernel.bpf_stats_enabled)"
+fi
