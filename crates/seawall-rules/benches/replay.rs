@@ -27,7 +27,7 @@ use seawall_event::{
     ContainerInfo, Event, EventType, ProcInfo, ProcessSnapshot, Record, SockFamily, SockTuple,
     UserEntry,
 };
-use seawall_rules::{Engine, EngineOptions, RuleSet};
+use seawall_rules::{AlertRef, Engine, EngineOptions, RuleSet};
 
 /// The allocator the `seawall` binary runs the engine with (see its
 /// `main.rs`), so the bench times what `runtime watch` does.
@@ -414,6 +414,19 @@ fn main() {
         .ok()
         .map(|s| s.split(',').map(str::to_string).collect());
     let (text, json, alert) = (render == "text", render == "json", render == "alert");
+    // what each match costs to hand on: counted only, or rendered as
+    // `runtime watch` prints it (text line, `Alert`, Falco JSON); bytes made
+    let render_one = |a: &AlertRef<'_>| {
+        if text {
+            a.output().len()
+        } else if json {
+            a.to_alert().to_json().len()
+        } else if alert {
+            a.to_alert().output.len()
+        } else {
+            0
+        }
+    };
     let mut rendered = 0usize;
     while n < target {
         buf.clear();
@@ -435,13 +448,7 @@ fn main() {
                 let t1 = Instant::now();
                 let mut names = Vec::new();
                 alerts += engine.process_with(e, |a| {
-                    if text {
-                        rendered += a.output().len();
-                    } else if json {
-                        rendered += a.to_alert().to_json().len();
-                    } else if alert {
-                        rendered += a.to_alert().output.len();
-                    }
+                    rendered += render_one(a);
                     names.push(a.rule().name.as_str().to_string());
                 });
                 let d = t1.elapsed();
@@ -453,17 +460,7 @@ fn main() {
                 }
             }
         } else {
-            // what each match costs to hand on: counted, or rendered as
-            // `runtime watch` prints it (text line, Falco JSON)
-            let mut sink = |a: &seawall_rules::AlertRef<'_>| {
-                if text {
-                    rendered += a.output().len();
-                } else if json {
-                    rendered += a.to_alert().to_json().len();
-                } else if alert {
-                    rendered += a.to_alert().output.len();
-                }
-            };
+            let mut sink = |a: &AlertRef<'_>| rendered += render_one(a);
             if serial {
                 for e in &buf {
                     alerts += engine.process_with(e, &mut sink);
