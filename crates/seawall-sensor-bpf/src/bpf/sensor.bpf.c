@@ -38,9 +38,10 @@ volatile __u32 response_armed = 0;
  * that move files or mounts, and by user space when the filter changes */
 volatile __u32 of_gen = 0;
 
+/* The parts the open filter reads come first, so that an open it leaves
+ * out touches the first pages of this buffer only; the record (h and the
+ * data after it) follows. */
 struct event_buf {
-	struct sw_hdr h;
-	char data[SW_DATA_SZ];
 	/* not sent: the task's root and the path to write, for put_path */
 	__u64 root_d;
 	__u64 root_m;
@@ -59,6 +60,9 @@ struct event_buf {
 	/* not sent: this CPU's cache of the open filter's path decisions,
 	 * direct-mapped by dentry (most opens are of files opened before) */
 	struct sw_of_slot of_slots[SW_OF_SLOTS];
+	/* the record */
+	struct sw_hdr h;
+	char data[SW_DATA_SZ];
 };
 
 struct {
@@ -169,7 +173,7 @@ static __always_inline void submit(struct event_buf *b, __u32 off)
 		if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_WAKE_BYTES)
 			flags = BPF_RB_FORCE_WAKEUP;
 	}
-	if (bpf_ringbuf_output(&events, b, size, flags))
+	if (bpf_ringbuf_output(&events, &b->h, size, flags))
 		count(1);
 	else
 		count(0);
@@ -643,8 +647,6 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		__sync_fetch_and_add(&of_gen, 1);
 	if (!cfg->wanted)
 		return 0;
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid)
-		return 0;
 	/* a successful exec returns into the new image: sched_process_exec
 	 * reported it, and the registers hold the old image's pointers */
 	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
@@ -691,6 +693,11 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 			}
 		}
 	}
+
+	/* the sensor's own calls: after the open filter, which leaves most
+	 * opens out without asking whose they are */
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
 
 	h->nr = nr;
 	h->ret = ret;
